@@ -1,0 +1,279 @@
+"""Typed settings: `newsroom.toml`, overridden by `NEWSROOM_*` environment variables.
+
+Secrets never live here: API keys, SMTP passwords and tokens are read from the environment or
+from Prefect Secret blocks by name (see `newsroom.secrets`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG = "newsroom.toml"
+CONFIG_ENV = "NEWSROOM_CONFIG"
+
+SourceKind = Literal["youtube", "podcast", "article", "local"]
+MEDIA_EXTENSIONS = {".mp3", ".m4a", ".wav", ".ogg", ".opus", ".flac", ".aac", ".mp4", ".mkv", ".webm", ".mov"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file, the key and the problem."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SourceConfig(Strict):
+    """One place episodes come from."""
+
+    url: str = Field(
+        description="Channel, playlist, video, feed or article URL, or a local file/folder path."
+    )
+    name: str = Field("", description="Display name; defaults to what the source calls itself.")
+    kind: SourceKind | None = Field(None, description="Detected from the URL when left out.")
+    language: str | None = Field(None, description="Spoken language of this source (ISO 639-1), e.g. 'nl'.")
+    output_language: str | None = Field(
+        None, description="Language of its summaries; the global one if unset."
+    )
+    all_items: bool = Field(False, description="Take every item, whatever its date (archives, the demo).")
+    include: list[str] = Field(default_factory=list, description="Keep only titles containing one of these.")
+    exclude: list[str] = Field(default_factory=list, description="Drop titles containing any of these.")
+    min_duration: float | None = Field(None, ge=0, description="Seconds; shorter episodes are skipped.")
+    max_duration: float | None = Field(None, ge=0, description="Seconds; longer episodes are skipped.")
+    max_items: int | None = Field(None, ge=1, description="At most this many new items per run.")
+
+    @model_validator(mode="after")
+    def _detect_kind(self) -> SourceConfig:
+        if self.kind is None:
+            object.__setattr__(self, "kind", detect_kind(self.url))
+        if self.min_duration and self.max_duration and self.min_duration > self.max_duration:
+            raise ValueError("min_duration is larger than max_duration")
+        return self
+
+    @property
+    def source_id(self) -> str:
+        """A stable, filesystem-safe id derived from the URL."""
+        return slugify(self.name or self.url)[:60] or "source"
+
+
+def detect_kind(url: str) -> SourceKind:
+    """Guess what a source is from its URL or path."""
+    parsed = urlparse(url)
+    host = (parsed.hostname or "").lower()
+    if host.endswith(("youtube.com", "youtu.be")):
+        return "youtube"
+    if parsed.scheme in ("http", "https"):
+        path = parsed.path.lower()
+        if path.endswith((".xml", ".rss", ".atom")) or "feed" in path or "rss" in path:
+            return "podcast"
+        if Path(path).suffix in MEDIA_EXTENSIONS:
+            return "local" if parsed.scheme == "file" else "podcast"
+        return "article"
+    if url.lower().endswith((".xml", ".rss", ".atom")):
+        return "podcast"
+    return "local"
+
+
+class TranscriptionConfig(Strict):
+    backend: Literal["auto", "openai", "local"] = Field(
+        "auto", description="auto: OpenAI when a key or base URL is configured, else the local model."
+    )
+    openai_model: str = "gpt-4o-mini-transcribe"
+    base_url: str | None = Field(None, description="OpenAI-compatible server for speech-to-text.")
+    api_key_env: str | None = Field(None, description="Variable with that server's key (none sent if unset).")
+    send_openai_key_to_base_url: bool = False
+    local_model: str = Field("bundled", description="'bundled' (tiny.en), a faster-whisper name, or a path.")
+    local_compute_type: str = "int8"
+    local_beam_size: int = Field(5, ge=1, le=10)
+    vad: bool = Field(True, description="Skip silence, so the model cannot invent text there.")
+    max_chunk_seconds: int = Field(1400, ge=60, le=1500, description="Longest upload to a speech API.")
+    max_chunk_mb: float = Field(24.0, gt=1, le=25)
+    chunk_overlap_seconds: float = Field(2.0, ge=0, le=10)
+    concurrency: int = Field(3, ge=1, le=16)
+
+
+class LLMConfig(Strict):
+    backend: Literal["auto", "openai", "offline"] = Field(
+        "auto",
+        description="auto: OpenAI when OPENAI_API_KEY or base_url is set, else the offline summarizer.",
+    )
+    model: str = "gpt-4o-mini"
+    editor_model: str | None = Field(None, description="Model for the newsletter editor; `model` if unset.")
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible server, e.g. http://localhost:11434/v1."
+    )
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key.")
+    api_key_secret: str | None = Field(None, description="Prefect Secret block with the key, if not in env.")
+    send_openai_key_to_base_url: bool = Field(
+        False, description="Send OPENAI_API_KEY to a custom base_url (off: such servers get no key)."
+    )
+    timeout_seconds: float = Field(120, gt=0)
+    max_retries: int = Field(4, ge=0, le=10)
+    requests_per_minute: int = Field(300, ge=1)
+    concurrency: int = Field(4, ge=1, le=32)
+    temperature: float = Field(0.2, ge=0, le=2)
+    summary_prompt: str = Field("episode.v1", description="Prompt file under prompts/summarize/.")
+    editor_prompt: str = Field("editor.v1", description="Prompt file under prompts/newsletter/.")
+
+
+class FolderTarget(Strict):
+    type: Literal["folder"] = "folder"
+    path: str = Field(description="The issue and its notes are copied to <path>/<date>/.")
+
+
+PublishTarget = Annotated[FolderTarget, Field(discriminator="type")]
+
+
+class Prices(Strict):
+    """Dollars per 1M tokens (in, out) and per audio minute; used for cost estimates only."""
+
+    chat: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {
+            "gpt-4o-mini": (0.15, 0.60),
+            "gpt-4.1-mini": (0.40, 1.60),
+            "gpt-5-mini": (0.25, 2.00),
+            "gpt-4o": (2.50, 10.00),
+        }
+    )
+    transcription_per_minute: dict[str, float] = Field(
+        default_factory=lambda: {
+            "whisper-1": 0.006,
+            "gpt-4o-transcribe": 0.006,
+            "gpt-4o-mini-transcribe": 0.003,
+        }
+    )
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know, from `newsroom.toml` and `NEWSROOM_*` variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSROOM_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    title: str = Field("Weekly digest", description="Newsletter name.")
+    language: str = Field("en", description="Language of summaries and the newsletter (ISO 639-1).")
+    library: Path = Field(Path("library"), description="Episode folders and the SQLite index.")
+    output: Path = Field(Path("out"), description="Where each run's newsletter and report go.")
+    templates: Path | None = Field(None, description="Folder searched first for newsletter/note templates.")
+    window_days: int = Field(7, ge=1, le=366, description="Look-back when there was no successful run yet.")
+    max_episodes: int = Field(25, ge=1, description="At most this many episodes per run.")
+    concurrency: int = Field(4, ge=1, le=32, description="Episodes processed at once.")
+    max_attempts: int = Field(3, ge=1, description="A failing episode is retried on this many runs.")
+    allow_private_network: bool = Field(
+        False, description="Allow URLs on loopback/private addresses (off: refused, to avoid SSRF)."
+    )
+    glossary: dict[str, list[str]] = Field(
+        default_factory=dict, description="Canonical name -> misspellings to correct in transcripts."
+    )
+    sources: list[SourceConfig] = Field(default_factory=list)
+    transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    publish: list[PublishTarget] = Field(default_factory=list, description="Targets besides out/<date>/.")
+    prices: Prices = Field(default_factory=Prices)
+
+    # Where the file was read from; paths in it are relative to its folder.
+    config_path: Path | None = Field(None, exclude=True)
+
+    @field_validator("language")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", value):
+            raise ValueError(f"{value!r} is not a language code like 'en' or 'nl'")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _TOML_FILE.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+    def resolve(self, path: Path | str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def library_dir(self) -> Path:
+        return self.resolve(self.library)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.resolve(self.output)
+
+    @property
+    def templates_dir(self) -> Path | None:
+        return self.resolve(self.templates) if self.templates else None
+
+
+# pydantic-settings takes no per-call file argument; the file to read travels in a context variable.
+_TOML_FILE: ContextVar[Path | None] = ContextVar("newsroom_toml_file", default=None)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate the config; raise ConfigError naming the file, the key and the problem."""
+    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG).expanduser()
+    if path is not None and not chosen.is_file():
+        raise ConfigError(f"{chosen}: config file not found")
+    if chosen.is_file():
+        try:
+            with chosen.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
+    token = _TOML_FILE.set(chosen if chosen.is_file() else None)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(chosen, exc)) from exc
+    finally:
+        _TOML_FILE.reset(token)
+    settings.config_path = chosen.resolve() if chosen.is_file() else None
+    return settings
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    """One line per problem: `file: key.path: message (got value)`."""
+    lines = [f"{path}: invalid configuration ({exc.error_count()} problem(s))"]
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see the README for the keys)"
+        got = err.get("input")
+        shown = "" if err["type"] in ("extra_forbidden", "missing") else f" (got {got!r})"
+        lines.append(f"  {key}: {msg}{shown}")
+    return "\n".join(lines)
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by dashes."""
+    text = re.sub(r"^[a-z]+://", "", text.lower())
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")

@@ -1,0 +1,211 @@
+"""The domain: sources, episodes, transcripts, summaries, newsletters and run reports."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Provenance = Literal["feed", "captions", "asr", "article"]
+EpisodeStatus = Literal["done", "failed", "skipped", "cached"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Chapter(Model):
+    start: float = Field(ge=0, description="Seconds from the start of the episode.")
+    title: str
+
+
+class Episode(Model):
+    """One item a source published: a video, a podcast episode, an article or a local file."""
+
+    id: str = Field(description="Stable id: source kind + the item's own id (video id, guid hash, ...).")
+    source_id: str
+    source_name: str
+    kind: Literal["youtube", "podcast", "article", "local"]
+    title: str
+    url: str = Field(description="Where a person opens it (video page, episode page, article).")
+    media_url: str | None = Field(None, description="Audio/video to download, if any.")
+    published: datetime | None = None
+    duration: float | None = Field(None, description="Seconds.")
+    views: int | None = None
+    author: str | None = None
+    description: str = ""
+    thumbnail: str | None = None
+    chapters: list[Chapter] = Field(default_factory=list)
+    language: str | None = None
+    output_language: str | None = None
+    transcript_urls: list[tuple[str, str]] = Field(
+        default_factory=list, description="(url, mime type) of transcripts the feed provides."
+    )
+    text: str | None = Field(None, description="Main text, for articles.")
+    video_id: str | None = None
+
+    @property
+    def folder_name(self) -> str:
+        return self.id
+
+    def link_at(self, seconds: float) -> str:
+        """A link that opens the episode at this second: YouTube's `t=`, else a media fragment `#t=`
+        on the audio (browsers and most players honour it); articles have no timeline."""
+        s = max(0, int(seconds))
+        if self.kind == "youtube" and self.video_id:
+            return f"https://www.youtube.com/watch?v={self.video_id}&t={s}s"
+        if self.kind == "article":
+            return self.url
+        base = self.media_url or self.url
+        return f"{base.split('#')[0]}#t={s}"
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """A short, filesystem-safe id from a prefix and a stable key (guid, URL, path)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+    return f"{prefix}-{digest}"
+
+
+class Segment(Model):
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    text: str
+
+
+class Transcript(Model):
+    episode_id: str
+    language: str | None = None
+    provenance: Provenance
+    backend: str = Field(description="What produced it: 'feed:vtt', 'captions:json3', 'local:tiny.en', ...")
+    segments: list[Segment]
+    corrections: dict[str, int] = Field(default_factory=dict, description="Glossary fixes applied.")
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    @property
+    def duration(self) -> float:
+        return max((s.end for s in self.segments), default=0.0)
+
+
+class NamedItem(Model):
+    name: str
+    description: str
+
+
+class TimedText(Model):
+    text: str
+    timestamp: float = Field(ge=0, description="Seconds into the episode.")
+
+
+class Entities(Model):
+    people: list[str] = Field(default_factory=list)
+    companies: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+
+
+class SummaryContent(Model):
+    """What a summarizer fills in; the schema given to structured outputs."""
+
+    key_subjects_and_themes: str = Field(description="A paragraph on the subjects and themes.")
+    main_topic: str = Field(description="The episode's main topic in a few sentences.")
+    use_cases: list[NamedItem] = Field(description="Concrete use cases discussed.")
+    new_tools_and_workflows: list[NamedItem] = Field(description="New tools and AI workflows mentioned.")
+    ai_news: list[str] = Field(description="News items mentioned.")
+    conclusion: str
+    key_takeaways: list[TimedText] = Field(description="3-6 takeaways, each with where it is said.")
+    notable_quotes: list[TimedText] = Field(description="Verbatim quotes from the transcript.")
+    chapters: list[Chapter]
+    entities: Entities
+
+
+class Summary(SummaryContent):
+    """A summarizer's content plus where it came from."""
+
+    episode_id: str
+    language: str
+    backend: str = Field(description="'offline:extractive' or 'openai:<model>'.")
+    prompt_version: str | None = None
+    dropped_quotes: int = Field(0, description="Quotes removed because the transcript does not hold them.")
+
+
+class Highlight(Model):
+    text: str
+    link: str = Field(description="Where in the source this is said.")
+
+
+class NewsletterItem(Model):
+    episode_id: str
+    title: str
+    blurb: str
+    link: str = Field(description="Timestamped link into the source.")
+    source_name: str = ""
+    highlights: list[Highlight] = Field(default_factory=list)
+
+
+class Newsletter(Model):
+    id: str
+    title: str
+    date: str
+    intro: str
+    items: list[NewsletterItem]
+    outro: str = ""
+    language: str = "en"
+    backend: str = Field(description="'editor:<model>' or 'deterministic'.")
+
+
+class EpisodeOutcome(Model):
+    """One line of the run report."""
+
+    episode_id: str
+    title: str
+    source_name: str
+    status: EpisodeStatus
+    stage: str | None = Field(None, description="Where it failed.")
+    reason: str | None = None
+    transcript_backend: str | None = None
+    summary_backend: str | None = None
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+
+
+class EpisodeResult(Model):
+    """What processing one episode gave the digest: its report line and, if it got that far, its summary."""
+
+    episode: Episode
+    outcome: EpisodeOutcome
+    summary: Summary | None = None
+
+
+class SourceOutcome(Model):
+    source_id: str
+    name: str
+    status: Literal["ok", "failed"]
+    found: int = 0
+    reason: str | None = None
+
+
+class RunReport(Model):
+    run_id: str
+    started: datetime
+    finished: datetime | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    sources: list[SourceOutcome] = Field(default_factory=list)
+    episodes: list[EpisodeOutcome] = Field(default_factory=list)
+    backends: dict[str, str] = Field(default_factory=dict)
+    newsletter_path: str | None = None
+    editor: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def total_cost(self) -> float:
+        return round(sum(e.cost_usd for e in self.episodes), 6)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
