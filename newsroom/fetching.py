@@ -1,0 +1,129 @@
+"""Bring an episode's transcript, captions or audio into its library folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import BaseModel
+
+from newsroom import progress, ytdlp
+from newsroom.articles import extract_article
+from newsroom.config import Settings
+from newsroom.models import Episode
+from newsroom.net import FetchError, check_url
+from newsroom.sources import read_location
+
+# Preference among several feed transcripts: timed formats first.
+FORMAT_RANK = ["vtt", "srt", "json", "html", "plain"]
+
+
+class Fetched(BaseModel):
+    """What the fetch stage produced; paths are inside the episode's library folder (or the local file)."""
+
+    episode_id: str
+    transcript: str | None = None  # a transcript file the feed provides
+    transcript_format: str | None = None
+    captions: str | None = None  # YouTube subtitles or automatic captions
+    captions_format: str | None = None
+    media: str | None = None
+    text: str | None = None  # article text file
+
+    @property
+    def kind(self) -> str:
+        for name in ("transcript", "captions", "text", "media"):
+            if getattr(self, name):
+                return name
+        return "nothing"
+
+
+def _rank(mime: str) -> int:
+    for i, fmt in enumerate(FORMAT_RANK):
+        if fmt in mime.lower():
+            return i
+    return len(FORMAT_RANK)
+
+
+def fetch_feed_transcript(episode: Episode, folder: Path, settings: Settings) -> Fetched | None:
+    """The first usable `<podcast:transcript>`; None if there is none or none can be read."""
+    for url, mime in sorted(episode.transcript_urls, key=lambda pair: _rank(pair[1] or pair[0])):
+        fmt = next((f for f in FORMAT_RANK if f in (mime or url).lower()), None)
+        if fmt not in ("vtt", "srt", "json"):
+            continue
+        try:
+            data = read_location(_as_location(url), settings, max_bytes=20_000_000)
+        except Exception:
+            continue  # a broken transcript link falls back to speech-to-text
+        path = folder / f"feed-transcript.{fmt}"
+        path.write_bytes(data)
+        return Fetched(episode_id=episode.id, transcript=str(path), transcript_format=fmt)
+    return None
+
+
+def _as_location(url: str) -> str:
+    parsed = urlparse(url)
+    return unquote(parsed.path) if parsed.scheme == "file" else url
+
+
+def local_path(url: str) -> Path | None:
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme in ("", None):
+        return Path(url)
+    return None
+
+
+def fetch_media(episode: Episode, folder: Path, settings: Settings) -> Fetched:
+    """Audio for speech-to-text: a local file is used in place, a URL is downloaded with yt-dlp."""
+    url = episode.media_url or episode.url
+    path = local_path(url)
+    if path is not None:
+        if not path.is_file():
+            raise FetchError(f"{path}: media file not found")
+        return Fetched(episode_id=episode.id, media=str(path))
+    check_url(url, settings.allow_private_network)
+    for old in folder.glob("media.*"):
+        if not old.name.endswith((".part", ".ytdl")) and old.stat().st_size > 0:
+            return Fetched(episode_id=episode.id, media=str(old))  # downloaded on an earlier attempt
+    hook = progress.ytdlp_hook(f"{episode.id}:download", f"download {episode.title[:40]}")
+    file = ytdlp.download_audio(url, folder, "media", progress=hook)
+    return Fetched(episode_id=episode.id, media=str(file))
+
+
+def fetch_captions(episode: Episode, folder: Path, settings: Settings) -> Fetched | None:
+    languages = [lang for lang in (episode.language, settings.language, "en") if lang]
+    languages = list(dict.fromkeys(languages))
+    found = ytdlp.download_subtitles(episode.url, folder, "captions", languages)
+    if not found:
+        return None
+    path, kind = found
+    return Fetched(episode_id=episode.id, captions=str(path), captions_format=kind)
+
+
+def fetch_article_text(episode: Episode, folder: Path, settings: Settings) -> Fetched:
+    text = episode.text
+    if not text:
+        html = read_location(episode.url, settings, max_bytes=10_000_000)
+        text = str(extract_article(html, episode.url)["text"])
+    path = folder / "article.txt"
+    path.write_text(text, encoding="utf-8")
+    return Fetched(episode_id=episode.id, text=str(path))
+
+
+def fetch(episode: Episode, folder: Path, settings: Settings) -> Fetched:
+    """Cheapest route to a transcript: the feed's transcript, captions, article text, else audio."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if episode.kind == "article" or (
+        episode.kind == "podcast" and not episode.media_url and not episode.transcript_urls
+    ):
+        return fetch_article_text(episode, folder, settings)
+    if episode.transcript_urls:
+        fetched = fetch_feed_transcript(episode, folder, settings)
+        if fetched:
+            return fetched
+    if episode.kind == "youtube":
+        captions = fetch_captions(episode, folder, settings)
+        if captions:
+            return captions
+    return fetch_media(episode, folder, settings)

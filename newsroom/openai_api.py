@@ -1,0 +1,178 @@
+"""One place that decides which backend runs and builds the `openai` client for it.
+
+Rules (as simonw/llm does it): a custom base URL (Ollama, vLLM, a proxy) never receives
+OPENAI_API_KEY unless `send_openai_key_to_base_url` is set; it gets the key named by `api_key_env`
+when that is another variable, else a placeholder.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from openai import OpenAI
+
+from newsroom.config import LLMConfig, Prices, Settings, TranscriptionConfig
+from newsroom.secrets import get_secret
+
+OPENAI_URL = "https://api.openai.com/v1"
+PLACEHOLDER_KEY = "not-needed"
+
+
+class BackendError(Exception):
+    """A backend was asked for but cannot run (no key, unknown model, ...)."""
+
+
+def _base_url(configured: str | None) -> str | None:
+    url = configured or os.environ.get("OPENAI_BASE_URL") or None
+    if url and url.rstrip("/") == OPENAI_URL:
+        return None
+    return url
+
+
+def resolve_llm_backend(settings: Settings) -> Literal["openai", "offline"]:
+    cfg = settings.llm
+    if cfg.backend != "auto":
+        return cfg.backend
+    if _base_url(cfg.base_url) or get_secret(cfg.api_key_env, cfg.api_key_secret):
+        return "openai"
+    return "offline"
+
+
+def resolve_stt_backend(settings: Settings) -> Literal["openai", "local"]:
+    cfg = settings.transcription
+    if cfg.backend != "auto":
+        return cfg.backend
+    if cfg.base_url or get_secret("OPENAI_API_KEY", settings.llm.api_key_secret):
+        return "openai"
+    return "local"
+
+
+def client_key(base_url: str | None, key_env: str, key_secret: str | None, send_openai_key: bool) -> str:
+    """The API key this endpoint may receive (see the module docstring)."""
+    if base_url is None:
+        key = get_secret(key_env, key_secret) or get_secret("OPENAI_API_KEY")
+        if not key:
+            raise BackendError(
+                f"no API key: set {key_env} (or llm.api_key_secret to a Prefect Secret block), "
+                "or set llm.base_url to an OpenAI-compatible server, or use backend = 'offline'"
+            )
+        return key
+    if key_env != "OPENAI_API_KEY":
+        return get_secret(key_env, key_secret) or PLACEHOLDER_KEY
+    if send_openai_key:
+        return get_secret("OPENAI_API_KEY", key_secret) or PLACEHOLDER_KEY
+    return PLACEHOLDER_KEY
+
+
+def make_client(cfg: LLMConfig) -> OpenAI:
+    """An `openai.OpenAI` for the chat endpoint, with our timeout and retry budget."""
+    url = _base_url(cfg.base_url)
+    return OpenAI(
+        api_key=client_key(url, cfg.api_key_env, cfg.api_key_secret, cfg.send_openai_key_to_base_url),
+        base_url=url or OPENAI_URL,
+        timeout=cfg.timeout_seconds,
+        max_retries=cfg.max_retries,
+    )
+
+
+def make_transcription_client(settings: Settings) -> OpenAI:
+    """An `openai.OpenAI` for speech-to-text: `transcription.base_url`, else OpenAI itself."""
+    t: TranscriptionConfig = settings.transcription
+    url = _base_url(t.base_url)
+    key_env = t.api_key_env or "OPENAI_API_KEY"
+    return OpenAI(
+        api_key=client_key(url, key_env, settings.llm.api_key_secret, t.send_openai_key_to_base_url),
+        base_url=url or OPENAI_URL,
+        timeout=settings.llm.timeout_seconds,
+        max_retries=settings.llm.max_retries,
+    )
+
+
+# Cost accounting ------------------------------------------------------------------------------------
+
+
+def chat_cost(prices: Prices, model: str, input_tokens: int, output_tokens: int) -> float:
+    rate = _lookup(prices.chat, model)
+    if rate is None:
+        return 0.0
+    return (input_tokens * rate[0] + output_tokens * rate[1]) / 1_000_000
+
+
+def audio_cost(prices: Prices, model: str, seconds: float) -> float:
+    rate = _lookup(prices.transcription_per_minute, model)
+    return 0.0 if rate is None else rate * seconds / 60
+
+
+def _lookup(table: dict[str, Any], model: str) -> Any:
+    if model in table:
+        return table[model]
+    # Dated snapshots ("gpt-4o-mini-2024-07-18") use their family's price.
+    for name in sorted(table, key=len, reverse=True):
+        if model.startswith(name):
+            return table[name]
+    return None
+
+
+@dataclass
+class Meter:
+    """Records every model call of one episode/stage to the store's cost log."""
+
+    store: Any  # newsroom.store.Store; Any to keep this module free of the store import cycle
+    prices: Prices
+    run_id: str | None
+    episode_id: str | None
+    stage: str
+
+    def chat(
+        self,
+        backend: str,
+        model: str,
+        usage: Any,
+        started: float,
+        prompt_version: str | None = None,
+        ok: bool = True,
+        error: str | None = None,
+    ) -> float:
+        tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
+        tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = chat_cost(self.prices, model, tokens_in, tokens_out) if backend.startswith("openai") else 0.0
+        self._log(
+            backend=backend,
+            model=model,
+            prompt_version=prompt_version,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            latency_s=time.monotonic() - started,
+            cost_usd=cost,
+            ok=int(ok),
+            error=error,
+        )
+        return cost
+
+    def audio(
+        self,
+        backend: str,
+        model: str,
+        seconds: float,
+        started: float,
+        ok: bool = True,
+        error: str | None = None,
+    ) -> float:
+        cost = audio_cost(self.prices, model, seconds) if backend.startswith("openai") else 0.0
+        self._log(
+            backend=backend,
+            model=model,
+            audio_seconds=seconds,
+            latency_s=time.monotonic() - started,
+            cost_usd=cost,
+            ok=int(ok),
+            error=error,
+        )
+        return cost
+
+    def _log(self, **fields: Any) -> None:
+        if self.store is not None:
+            self.store.log_call(run_id=self.run_id, episode_id=self.episode_id, stage=self.stage, **fields)
