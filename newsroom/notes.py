@@ -1,0 +1,98 @@
+"""Episode notes in the Obsidian form: a transcript note and a summary note per episode."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from newsroom.config import Settings, slugify
+from newsroom.models import Episode, Summary, Transcript
+from newsroom.render import headings, render
+from newsroom.store import Store, write_text
+
+SOURCE_LABEL = {"youtube": "YouTube", "podcast": "Podcast", "article": "Article", "local": "File"}
+
+
+def note_name(episode: Episode) -> str:
+    """A file name Obsidian accepts and wikilinks can point at: the title, made safe, plus the id."""
+    title = re.sub(r'[\\/:*?"<>|#^\[\]]+', " ", episode.title)
+    title = re.sub(r"\s+", " ", title).strip()[:80].rstrip(" .")
+    return f"{title or episode.id}"
+
+
+def tags_for(episode: Episode) -> list[str]:
+    return [f"#{episode.kind}", "#transcript", f"#{slugify(episode.source_name)[:40] or 'source'}"]
+
+
+def related_episodes(store: Store, episode: Episode, summary: Summary, limit: int = 5) -> list[str]:
+    """Other library episodes sharing named entities with this one, most shared first."""
+    mine = {
+        n.lower() for n in summary.entities.people + summary.entities.companies + summary.entities.products
+    }
+    if not mine:
+        return []
+    scored = []
+    for other in store.episodes():
+        if other.id == episode.id:
+            continue
+        theirs = store.load_summary(other.id)
+        if theirs is None:
+            continue
+        names = {
+            n.lower() for n in theirs.entities.people + theirs.entities.companies + theirs.entities.products
+        }
+        shared = len(mine & names)
+        if shared:
+            scored.append((shared, note_name(other)))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [name for _, name in scored[:limit]]
+
+
+def transcript_note(
+    episode: Episode,
+    transcript: Transcript,
+    summary: Summary | None,
+    related: list[str],
+    settings: Settings,
+    user_notes: str = "",
+) -> str:
+    language = summary.language if summary else settings.language
+    return render(
+        "transcript_note.md.j2",
+        settings.templates_dir,
+        episode=episode,
+        transcript=transcript,
+        takeaways=summary.key_takeaways if summary else [],
+        related=related,
+        tags=tags_for(episode),
+        source_label=SOURCE_LABEL[episode.kind],
+        h=headings(language),
+        user_notes=user_notes,
+    )
+
+
+def summary_note(episode: Episode, summary: Summary, transcript_backend: str, settings: Settings) -> str:
+    return render(
+        "summary_note.md.j2",
+        settings.templates_dir,
+        episode=episode,
+        summary=summary,
+        transcript_backend=transcript_backend,
+        h=headings(summary.language),
+    )
+
+
+def write_episode_notes(
+    store: Store, episode: Episode, transcript: Transcript, summary: Summary | None, settings: Settings
+) -> list[Path]:
+    """transcript.md (and summary.md once there is a summary) in the episode's library folder."""
+    folder = store.episode_dir(episode.id)
+    related = related_episodes(store, episode, summary) if summary else []
+    paths = [
+        write_text(folder / "transcript.md", transcript_note(episode, transcript, summary, related, settings))
+    ]
+    if summary:
+        paths.append(
+            write_text(folder / "summary.md", summary_note(episode, summary, transcript.backend, settings))
+        )
+    return paths

@@ -1,0 +1,123 @@
+"""Jinja2 rendering of the newsletter (Markdown, HTML email, plain text) and the episode notes.
+
+Templates live in `newsroom/templates/`; a `templates` folder named in newsroom.toml is searched
+first, so copying one file there and editing it changes the layout. HTML templates autoescape, and
+any inline markup a model wrote is cleaned with nh3 before it is marked safe.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nh3
+from markupsafe import Markup
+
+from newsroom._env import PACKAGE_DIR
+
+BUILTIN = PACKAGE_DIR / "templates"
+ALLOWED_TAGS = {"b", "strong", "em", "i", "code", "br"}
+
+HEADINGS = {
+    "en": {
+        "themes": "Key Subjects and Themes",
+        "main": "Main Topic",
+        "use_cases": "Use Cases",
+        "tools": "New Tools and AI Workflows",
+        "news": "AI News",
+        "conclusion": "Conclusion",
+        "takeaways": "Key Takeaways",
+        "quotes": "Notable Quotes",
+        "chapters": "Chapters",
+        "entities": "Entities",
+        "people": "People",
+        "companies": "Companies",
+        "products": "Products",
+        "views": "Views",
+        "transcript": "Transcript",
+        "notes": "Notes",
+        "related": "Related",
+        "listen": "Listen",
+        "made_by": "Summary",
+        "from": "from",
+    },
+    "nl": {
+        "themes": "Thema's en Onderwerpen",
+        "main": "Hoofdonderwerp",
+        "use_cases": "Toepassingen",
+        "tools": "Nieuwe Tools en AI-workflows",
+        "news": "AI-nieuws",
+        "conclusion": "Conclusie",
+        "takeaways": "Belangrijkste Inzichten",
+        "quotes": "Citaten",
+        "chapters": "Hoofdstukken",
+        "entities": "Genoemd",
+        "people": "Personen",
+        "companies": "Bedrijven",
+        "products": "Producten",
+        "views": "Weergaven",
+        "transcript": "Transcript",
+        "notes": "Notities",
+        "related": "Gerelateerd",
+        "listen": "Luister",
+        "made_by": "Samenvatting",
+        "from": "uit",
+    },
+}
+
+
+def headings(language: str) -> dict[str, str]:
+    return HEADINGS.get(language.split("-")[0], HEADINGS["en"])
+
+
+def timestamp(seconds: float | None) -> str:
+    """83 -> '01:23', 3723 -> '1:02:03'."""
+    s = int(seconds or 0)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+
+
+def inline_html(text: str) -> Markup:
+    """Model text with **bold** and *italic* as safe HTML. Links a model writes stay text: every
+    link in a newsletter comes from the template and points into a source."""
+    escaped = html.escape(text, quote=False)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    escaped = re.sub(r"(?<!\*)\*(?!\s)(.+?)(?<!\s)\*(?!\*)", r"<em>\1</em>", escaped)
+    return Markup(nh3.clean(escaped, tags=ALLOWED_TAGS, attributes={}))  # sanitized by nh3
+
+
+def md_escape(text: str) -> str:
+    """Keep text from a source or model from becoming Markdown structure (links, headings, HTML)."""
+    text = text.replace("\\", "\\\\")
+    text = re.sub(r"([\[\]<>`])", r"\\\1", text)
+    return re.sub(r"^(\s*)([#>|-])", r"\1\\\2", text, flags=re.MULTILINE)
+
+
+@cache
+def environment(user_dir: str | None = None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if user_dir:
+        loaders.append(jinja2.FileSystemLoader(user_dir))
+    loaders.append(jinja2.FileSystemLoader(str(BUILTIN)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["ts"] = timestamp
+    env.filters["inline_html"] = inline_html
+    env.filters["md"] = md_escape
+    return env
+
+
+def render(template: str, user_dir: Path | None = None, **context: Any) -> str:
+    env = environment(str(user_dir) if user_dir and Path(user_dir).is_dir() else None)
+    return env.get_template(template).render(**context)
