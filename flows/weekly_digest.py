@@ -1,0 +1,134 @@
+"""The weekly digest: discover -> fetch -> transcript -> summary -> draft -> publish, with a report."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.process_episode import describe, process_episode
+from newsroom.config import load_settings
+from newsroom.models import EpisodeOutcome, EpisodeResult, RunReport, SourceOutcome, utcnow
+from newsroom.openai_api import resolve_llm_backend
+from newsroom.publishing import write_report
+from newsroom.selection import select
+from newsroom.store import Store
+from newsroom.stt import make_stt
+from newsroom.summarizer import make_summarizer
+from tasks.discover import discover_source
+from tasks.draft import draft_newsletter
+from tasks.publish import publish_newsletter
+
+
+class DigestFailedError(Exception):
+    """Every source or every episode failed: the run is marked failed (and notifies) after its report."""
+
+
+def window_start(store: Store, since: date | None, days: int, now: datetime) -> datetime:
+    """Since the given date, else since the last successful run, else `days` ago."""
+    if since is not None:
+        return datetime.combine(since, datetime.min.time(), UTC)
+    return store.last_successful_window_end() or now - timedelta(days=days)
+
+
+@flow(name="weekly-digest", log_prints=True)
+def weekly_digest(
+    config: str = "newsroom.toml", since: date | None = None, force: bool = False, dry_run: bool = False
+) -> RunReport:
+    """Turn what the sources published since the last run into this week's newsletter."""
+    settings = load_settings(config)
+    store = Store(settings.library_dir)
+    run_id = flow_run.get_id() or f"local-{utcnow():%Y%m%d%H%M%S}"
+    now = utcnow()
+    start = window_start(store, since, settings.window_days, now)
+    store.start_run(run_id, start, now)
+    report = RunReport(run_id=run_id, started=now, window_start=start, window_end=now, dry_run=dry_run)
+    report.backends = {
+        "speech-to-text": make_stt(settings).name,
+        "summaries": make_summarizer(settings).name,
+        "llm": resolve_llm_backend(settings),
+    }
+
+    futures = [discover_source.submit(source, settings) for source in settings.sources]
+    found = []
+    for source, future in zip(settings.sources, futures, strict=True):
+        name = source.name or source.url
+        try:
+            episodes = future.result()
+        except Exception as exc:
+            report.sources.append(
+                SourceOutcome(source_id=source.source_id, name=name, status="failed", reason=describe(exc))
+            )
+            continue
+        report.sources.append(
+            SourceOutcome(source_id=source.source_id, name=name, status="ok", found=len(episodes))
+        )
+        found.append((source, episodes))
+
+    state = {e.id: s for _, eps in found for e in eps if (s := store.episode_state(e.id))}
+    chosen, skipped = select(found, state, start, now, settings.max_episodes, settings.max_attempts, force)
+    for skip in skipped:
+        report.episodes.append(
+            EpisodeOutcome(
+                episode_id=skip.episode.id,
+                title=skip.episode.title,
+                source_name=skip.episode.source_name,
+                status="skipped",
+                reason=skip.reason,
+            )
+        )
+    print(f"{len(chosen)} new episode(s) from {len(found)} source(s) since {start:%Y-%m-%d %H:%M} UTC")
+
+    results: list[EpisodeResult] = []
+    if chosen:
+        parameters = [{"episode": e, "settings": settings, "run_id": run_id, "force": force} for e in chosen]
+        runner: ThreadPoolTaskRunner[Any]
+        with ThreadPoolTaskRunner(max_workers=settings.concurrency) as runner:
+            # submit() is typed for async tasks only; process_episode is a sync task.
+            episode_futures: list[Any] = [runner.submit(process_episode, p) for p in parameters]  # type: ignore[arg-type]
+            results = [f.result() for f in episode_futures]
+    report.episodes = [r.outcome for r in results] + report.episodes
+    stories = [(r.episode, r.summary) for r in results if r.summary is not None]
+
+    if stories:
+        newsletter = draft_newsletter(stories, settings, now.date())
+        report.editor = newsletter.backend
+        written = publish_newsletter(newsletter, stories, report, settings, dry_run)
+        report.newsletter_path = written["markdown"]
+        folder = settings.output_dir / newsletter.date / ("dry-run" if dry_run else "")
+        if not dry_run:
+            store.mark_digested([e.id for e, _ in stories], newsletter.id)
+    else:
+        folder = settings.output_dir / now.date().isoformat() / ("dry-run" if dry_run else "")
+        report.notes.append(
+            "Nothing new since the last run." if not results else "No episode could be summarized."
+        )
+
+    report.finished = utcnow()
+    failed_all = (results and not stories) or (settings.sources and not found)
+    write_report(folder, report, settings)
+    store.finish_run(run_id, "failed" if failed_all else ("dry-run" if dry_run else "completed"), report)
+    print_summary(report)
+    if failed_all:
+        raise DigestFailedError(
+            "; ".join(e.reason or "" for e in report.episodes if e.status == "failed")
+            or "; ".join(s.reason or "" for s in report.sources if s.status == "failed")
+        )
+    return report
+
+
+def print_summary(report: RunReport) -> None:
+    counts = {
+        status: sum(1 for e in report.episodes if e.status == status)
+        for status in ("done", "failed", "skipped")
+    }
+    print(
+        f"done: {counts['done']}, failed: {counts['failed']}, skipped: {counts['skipped']}; "
+        f"backends: {', '.join(f'{k}={v}' for k, v in report.backends.items())}"
+    )
+    for e in report.episodes:
+        if e.status == "failed":
+            print(f"  FAILED {e.title} [{e.stage}]: {e.reason}")

@@ -1,0 +1,287 @@
+"""The `newsroom` command: the weekly digest, single stages for debugging, and the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from newsroom.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="newsroom",
+    help="Turn what your sources published this week into a newsletter (Prefect 3 flows).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file [default: ./newsroom.toml or $NEWSROOM_CONFIG]."),
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        console.print(f"[bold red]Configuration error[/]\n{exc}")
+        raise typer.Exit(2) from None
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "WARNING")
+    from newsroom.secrets import install_redaction
+
+    install_redaction()
+
+
+class ProgressDisplay:
+    """Rich bars for downloads and transcription, fed by `newsroom.progress` reports."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, key: str, description: str, completed: float, total: float) -> None:
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(description, total=total or None)
+        self.progress.update(
+            self.tasks[key], completed=completed, total=total or None, description=description
+        )
+
+    def __enter__(self) -> ProgressDisplay:
+        from newsroom import progress
+
+        self.progress.start()
+        self.unsubscribe = progress.subscribe(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.unsubscribe()
+        self.progress.stop()
+
+
+@app.command()
+def digest(
+    config: ConfigOption = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Start of the window [default: last successful run, else 7 days]."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo episodes already done or in a newsletter.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Process and render, but publish nothing.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """Run the weekly digest: discover, transcribe, summarize, draft and publish."""
+    settings = _settings(config)
+    from newsroom.prefect_server import await_api, ensure_api
+
+    server = ensure_api()  # starts now, while the imports below take their seconds
+    _quiet_prefect(verbose)
+    from newsroom.ytdlp import youtube_runtime_warning
+
+    if any(s.kind == "youtube" for s in settings.sources) and (warning := youtube_runtime_warning()):
+        console.print(f"[yellow]warning:[/] {warning}")
+    from flows.weekly_digest import weekly_digest
+    from newsroom.store import Store
+
+    config_path = str(settings.config_path) if settings.config_path else str(config or "newsroom.toml")
+    started = time.monotonic()
+    with ProgressDisplay() as display, await_api(server):
+        display("prefect", "starting Prefect and the digest flow", 0, 0)
+        state = weekly_digest(
+            config=config_path,
+            since=since.date() if since else None,
+            force=force,
+            dry_run=dry_run,
+            return_state=True,
+        )
+    report = Store(settings.library_dir).last_report()
+    if report is not None:
+        print_report(report, time.monotonic() - started)
+    if state.is_failed():
+        try:
+            state.result()
+        except Exception as exc:
+            from newsroom.secrets import redact
+
+            console.print(f"[bold red]The digest failed:[/] {redact(str(exc))[:500]}")
+        raise typer.Exit(1)
+
+
+def print_report(report: Any, elapsed: float) -> None:
+    table = Table(title=f"Run {report.run_id}", show_lines=False)
+    for column in ("Episode", "Source", "Status", "Reason", "Transcript", "Summary"):
+        table.add_column(column, overflow="fold")
+    colors = {"done": "green", "failed": "red", "skipped": "yellow"}
+    for e in report.episodes:
+        reason = f"[{e.stage}] {e.reason}" if e.stage else (e.reason or "")
+        table.add_row(
+            e.title[:60],
+            e.source_name[:30],
+            f"[{colors.get(e.status, 'white')}]{e.status}[/]",
+            reason[:200],
+            e.transcript_backend or "",
+            e.summary_backend or "",
+        )
+    for s in report.sources:
+        if s.status == "failed":
+            table.add_row(f"(source) {s.name[:50]}", "", "[red]failed[/]", (s.reason or "")[:200], "", "")
+    if report.episodes or any(s.status == "failed" for s in report.sources):
+        out.print(table)
+    for note in report.notes:
+        out.print(note)
+    out.print(
+        "Backends: "
+        + ", ".join(f"{k}={v}" for k, v in report.backends.items())
+        + (f"; editor={report.editor}" if report.editor else "")
+    )
+    if report.newsletter_path:
+        label = "Preview (dry run, nothing published)" if report.dry_run else "Newsletter"
+        out.print(f"{label}: {report.newsletter_path}")
+    out.print(f"Estimated cost ${report.total_cost:.4f} · {elapsed:.1f} s")
+
+
+# Single stages, for debugging ---------------------------------------------------------------------
+
+STAGES = ("discover", "fetch", "transcribe", "summarize", "draft", "publish")
+
+
+@app.command("task")
+def task_command(
+    stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.")],
+    target: Annotated[
+        list[str],
+        typer.Argument(help="A source/episode URL or path, a transcript.json, or summary.json files."),
+    ],
+    config: ConfigOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Ignore stored results.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """Run one stage on one input with the same code and config as the digest, and print its result."""
+    settings = _settings(config)
+    _quiet_prefect(verbose)
+    with ProgressDisplay():
+        result = run_stage(stage, target, settings, force)
+    out.print_json(json.dumps(result, default=str, ensure_ascii=False))
+
+
+def run_stage(stage: str, target: list[str], settings: Settings, force: bool = False) -> Any:
+    from newsroom.adhoc import episode_for_url
+    from newsroom.models import Summary, Transcript
+    from newsroom.store import Store
+
+    store = Store(settings.library_dir)
+    if stage == "discover":
+        from newsroom.config import SourceConfig
+        from tasks.discover import discover_source
+
+        return [e.model_dump(mode="json") for e in discover_source(SourceConfig(url=target[0]), settings)]
+    if stage in ("fetch", "transcribe", "summarize") and not target[0].endswith(".json"):
+        episode = episode_for_url(target[0], settings)
+        store.upsert_episode(episode)
+        from tasks.fetch import fetch_episode
+
+        fetched = fetch_episode(episode, settings)
+        if stage == "fetch":
+            return fetched.model_dump()
+        from tasks.transcribe import transcribe_episode
+
+        transcript = transcribe_episode(episode, fetched, settings, None, force)
+        if stage == "transcribe":
+            return {
+                "episode": episode.id,
+                "backend": transcript.backend,
+                "language": transcript.language,
+                "corrections": transcript.corrections,
+                "file": str(store.transcript_path(episode.id)),
+                "text": transcript.text[:2000],
+            }
+        from tasks.summarize import summarize_episode
+
+        return summarize_episode(episode, transcript, settings, None, force).model_dump(mode="json")
+    if stage == "summarize":
+        transcript = Transcript.model_validate_json(Path(target[0]).read_text())
+        stored = store.get_episode(transcript.episode_id)
+        if stored is None:
+            raise typer.BadParameter(
+                f"{transcript.episode_id} is not in the library at {settings.library_dir}"
+            )
+        from tasks.summarize import summarize_episode
+
+        return summarize_episode(stored, transcript, settings, None, force).model_dump(mode="json")
+    if stage in ("draft", "publish"):
+        from tasks.draft import draft_newsletter
+
+        stories = []
+        for path in target:
+            summary = Summary.model_validate_json(Path(path).read_text())
+            found = store.get_episode(summary.episode_id)
+            if found is None:
+                raise typer.BadParameter(f"{summary.episode_id} is not in the library")
+            stories.append((found, summary))
+        newsletter = draft_newsletter(stories, settings, date.today())
+        if stage == "draft":
+            return newsletter.model_dump()
+        from newsroom.models import RunReport, utcnow
+        from tasks.publish import publish_newsletter
+
+        report = RunReport(run_id="task-publish", started=utcnow(), dry_run=True)
+        return publish_newsletter(newsletter, stories, report, settings, dry_run=True)
+    raise typer.BadParameter(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+
+
+def task_main(stage: str, argv: list[str]) -> None:
+    """Entry for `python -m tasks.<stage> TARGET...`."""
+    sys.argv = ["newsroom", "task", stage, *argv]
+    app()
+
+
+@app.command()
+def config(config: ConfigOption = None) -> None:
+    """Validate the config file and show the settings in effect (secrets are never part of them)."""
+    settings = _settings(config)
+    from newsroom.openai_api import resolve_llm_backend, resolve_stt_backend
+
+    out.print(f"Config: {settings.config_path or '(none: defaults)'}")
+    out.print(f"Speech-to-text: {resolve_stt_backend(settings)} · LLM: {resolve_llm_backend(settings)}")
+    out.print_json(settings.model_dump_json(exclude={"prices"}))
+
+
+def main() -> None:
+    logging.captureWarnings(True)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Fetch an episode's transcript, captions or audio."""
+
+from __future__ import annotations
+
+from prefect import task
+
+from newsroom.config import Settings
+from newsroom.fetching import Fetched, fetch
+from newsroom.models import Episode
+from newsroom.retry import is_transient
+from newsroom.store import Store
+
+
+@task(
+    name="fetch-episode",
+    task_run_name="fetch {episode.id}",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=is_transient,
+)
+def fetch_episode(episode: Episode, settings: Settings) -> Fetched:
+    """Bring the cheapest route to a transcript into the library: feed transcript, captions, text or audio."""
+    store = Store(settings.library_dir)
+    fetched = fetch(episode, store.episode_dir(episode.id), settings)
+    store.set_stage(episode.id, "fetch", "done", cache_key=fetched.kind)
+    return fetched
+
+
+if __name__ == "__main__":
+    import sys
+
+    from newsroom.cli import task_main
+
+    task_main("fetch", sys.argv[1:])

@@ -1,0 +1,163 @@
+"""Turn fetched material into a timed transcript; long audio in cached, parallel windows."""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import inspect
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.tasks import exponential_backoff
+
+from newsroom.config import Settings
+from newsroom.fetching import Fetched
+from newsroom.glossary import Glossary
+from newsroom.media import cut_window
+from newsroom.models import Episode, Segment, Transcript
+from newsroom.notes import write_episode_notes
+from newsroom.openai_api import Meter
+from newsroom.progress import report
+from newsroom.retry import is_transient
+from newsroom.store import Store, write_json
+from newsroom.stt import LocalWhisper, make_stt
+from newsroom.transcription import WindowJob, plan_episode_windows, transcribe_windows, transcript_from_text
+
+
+@cache
+def _code_version() -> str:
+    """A change to how windows are cut or transcribed must not be served from an old cache."""
+    import newsroom.media
+    import newsroom.stt
+
+    source = inspect.getsource(newsroom.stt) + inspect.getsource(newsroom.media)
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
+
+
+def window_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    """Same audio, window, language, prompt, model and code: same words. Other settings do not matter."""
+    job: WindowJob = parameters["job"]
+    parts = [
+        job.source_sha,
+        f"{job.window.start:.3f}",
+        f"{job.window.end:.3f}",
+        job.language or "",
+        job.prompt or "",
+        parameters["backend"],
+        _code_version(),
+    ]
+    return "window-" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+@task(
+    name="transcribe-window",
+    task_run_name="window {job.window.index} ({job.window.start:.0f}s)",
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=is_transient,
+    cache_key_fn=window_cache_key,
+    persist_result=True,
+)
+def transcribe_window(
+    job: WindowJob, backend: str, settings: Settings, episode_id: str, run_id: str | None
+) -> list[Segment]:
+    """Transcribe one window of an episode; cached, so a failed window is the only one redone."""
+    stt = make_stt(settings)
+    store = Store(settings.library_dir)
+    suffix = ".wav" if isinstance(stt, LocalWhisper) else ".mp3"
+    chunk = store.episode_dir(episode_id) / "windows" / f"{job.window.index:03d}{suffix}"
+    cut_window(Path(job.source), job.window, chunk)
+    meter = Meter(store, settings.prices, run_id, episode_id, "transcribe")
+    try:
+        return stt.transcribe(chunk, job.language, job.prompt, meter)
+    finally:
+        chunk.unlink(missing_ok=True)
+
+
+def transcript_key(fetched: Fetched, backend: str, glossary: Glossary) -> str:
+    route = {"transcript": "feed", "captions": "captions", "text": "article"}.get(
+        fetched.kind, f"asr:{backend}"
+    )
+    return f"{route}|glossary:{hashlib.sha256(repr(glossary.terms).encode()).hexdigest()[:8]}"
+
+
+@task(
+    name="transcribe-episode",
+    task_run_name="transcribe {episode.id}",
+    retries=1,
+    retry_condition_fn=is_transient,
+)
+def transcribe_episode(
+    episode: Episode, fetched: Fetched, settings: Settings, run_id: str | None = None, force: bool = False
+) -> Transcript:
+    """A timed transcript: the feed's or the captions when there are some, else speech-to-text."""
+    store = Store(settings.library_dir)
+    glossary = Glossary.from_mapping(settings.glossary)
+    path = store.transcript_path(episode.id)
+    transcript = transcript_from_text(episode, fetched, glossary)
+    if transcript is None:
+        stt = make_stt(settings)
+        key = transcript_key(fetched, stt.name, glossary)
+        if not force and path.exists() and store.stage_done(episode.id, "transcribe", key):
+            return Transcript.model_validate_json(path.read_text())
+        transcript = speech_to_text(episode, Path(str(fetched.media)), stt, glossary, settings, run_id)
+    else:
+        key = transcript_key(fetched, "", glossary)
+    write_json(path, transcript)
+    write_episode_notes(store, episode, transcript, None, settings)
+    store.set_stage(episode.id, "transcribe", "done", cache_key=key, detail=transcript.backend)
+    return transcript
+
+
+def speech_to_text(
+    episode: Episode, media: Path, stt: Any, glossary: Glossary, settings: Settings, run_id: str | None
+) -> Transcript:
+    t = settings.transcription
+    windows = plan_episode_windows(media, stt.max_window_seconds, t.max_chunk_mb, t.chunk_overlap_seconds)
+    language = episode.language or None
+    done = [0]
+    key = f"{episode.id}:transcribe"
+    report(key, f"transcribe {episode.title[:40]}", 0, len(windows))
+
+    def run_window(job: WindowJob) -> list[Segment]:
+        segments = transcribe_window(job, stt.name, settings, episode.id, run_id)
+        done[0] += 1
+        report(key, f"transcribe {episode.title[:40]}", done[0], len(windows))
+        return segments
+
+    # Local models share one CPU-bound model: one group. Remote APIs: parallel groups.
+    groups = 1 if isinstance(stt, LocalWhisper) else t.concurrency
+    segments = transcribe_windows(
+        media, windows, language, glossary.prompt_hint(), stt.fit_prompt, run_window, run_in_threads, groups
+    )
+    fixed, corrections = glossary.correct_segments(segments)
+    return Transcript(
+        episode_id=episode.id,
+        language=language,
+        provenance="asr",
+        backend=stt.name,
+        segments=fixed,
+        corrections=corrections,
+    )
+
+
+def run_in_threads(workers: list[Callable[[], Any]]) -> list[Any]:
+    """Run group workers in threads; each carries the Prefect context, so its window tasks nest here."""
+    if len(workers) == 1:
+        return [workers[0]()]
+    with ThreadPoolExecutor(max_workers=len(workers), thread_name_prefix="windows") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, work) for work in workers]
+        return [f.result() for f in futures]
+
+
+if __name__ == "__main__":
+    import sys
+
+    from newsroom.cli import task_main
+
+    task_main("transcribe", sys.argv[1:])
