@@ -1,0 +1,119 @@
+"""Shared fixtures: one Prefect server for the session, loopback fakes, and a throwaway project.
+
+Prefect state goes to a temporary PREFECT_HOME, set before anything imports Prefect.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+_HOME = tempfile.mkdtemp(prefix="newsroom-test-prefect-")
+os.environ["PREFECT_HOME"] = _HOME
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+
+import pytest  # noqa: E402
+
+import newsroom  # noqa: E402,F401
+from tests.fakes.media_server import MediaServer  # noqa: E402
+from tests.fakes.openai_server import FakeOpenAIServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "demo"
+SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
+
+
+@pytest.fixture(autouse=True)
+def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach a real service with a developer's key, or read their config."""
+    for name in list(os.environ):
+        if name in SECRET_VARS or name.startswith("NEWSROOM_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_server() -> Iterator[str]:
+    """A real Prefect server (SQLite, temporary) for the whole session."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def fake_openai_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_openai(fake_openai_server: FakeOpenAIServer) -> Iterator[FakeOpenAIServer]:
+    """The session's fake OpenAI server, with its script, switches and records cleared."""
+    fake_openai_server.reset()
+    yield fake_openai_server
+    fake_openai_server.reset()
+
+
+@pytest.fixture(scope="session")
+def media_server_session() -> Iterator[MediaServer]:
+    with MediaServer() as server:
+        yield server
+
+
+@pytest.fixture
+def media_server(media_server_session: MediaServer) -> MediaServer:
+    media_server_session.routes.clear()
+    media_server_session.requests.clear()
+    return media_server_session
+
+
+def write_config(folder: Path, body: str) -> Path:
+    """A newsroom.toml in `folder` whose library and output stay inside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "newsroom.toml"
+    path.write_text(f'library = "{folder / "library"}"\noutput = "{folder / "out"}"\n' + body)
+    return path
+
+
+@pytest.fixture
+def demo_project(tmp_path: Path) -> Path:
+    """A copy of the bundled demo with its own newsroom.toml; returns the config path."""
+    shutil.copytree(DEMO, tmp_path / "demo")
+    shipped = (ROOT / "newsroom.toml").read_text()
+    return write_config(
+        tmp_path,
+        "\n".join(
+            line for line in shipped.splitlines() if not line.startswith(("library", "output"))
+        ).replace("examples/demo/feed.xml", str(tmp_path / "demo" / "feed.xml")),
+    )
+
+
+def require_tool(name: str) -> None:
+    """Skip when a system tool is missing on a developer's machine; fail in CI, which installs it."""
+    if shutil.which(name) is None:
+        message = f"{name} is not installed (.ci/run installs it: apt-get install {name})"
+        if os.environ.get("CI_REQUIRE_SYSTEM_TOOLS"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def espeak(text: str, out: Path, rate: int = 165) -> Path:
+    """Speech for tests, made by espeak-ng (installed by .ci/run)."""
+    require_tool("espeak-ng")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(rate), "-w", str(out), text], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("speech")
