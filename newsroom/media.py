@@ -43,10 +43,14 @@ _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 
 
 def probe_duration(path: Path) -> float:
-    """Seconds of audio, from the container header (ffmpeg without ffprobe); decode if it has none."""
+    """Seconds of audio: from the tags (mutagen, in-process) when it can tell, else from ffmpeg's
+    reading of the container (there is no ffprobe in imageio-ffmpeg), else by decoding."""
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
         raise MediaError(f"{path.name}: file is empty or missing")
+    quick = _mutagen_duration(path)
+    if quick:
+        return quick
     result = run_ffmpeg(["-i", str(path)], timeout=120)
     if "Invalid data found" in result.stderr or "does not contain any stream" in result.stderr:
         raise MediaError(f"{path.name}: not a readable audio file ({_last_line(result.stderr)})")
@@ -63,6 +67,17 @@ def probe_duration(path: Path) -> float:
         raise MediaError(f"{path.name}: could not determine duration")
     h, m, s = times[-1]
     return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def _mutagen_duration(path: Path) -> float | None:
+    try:
+        import mutagen
+
+        info = mutagen.File(path)
+        length = float(info.info.length) if info is not None and info.info else 0.0
+    except Exception:  # unreadable here; ffmpeg gets to decide
+        return None
+    return length if length > 0 else None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from openai import OpenAI
@@ -67,15 +68,18 @@ def client_key(base_url: str | None, key_env: str, key_secret: str | None, send_
     return PLACEHOLDER_KEY
 
 
+@lru_cache(maxsize=16)
+def _client(api_key: str, base_url: str, timeout: float, max_retries: int) -> OpenAI:
+    # One client (one connection pool) per endpoint and key for the whole process: building one
+    # costs tens of milliseconds (TLS context), and they are safe to share between threads.
+    return OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+
+
 def make_client(cfg: LLMConfig) -> OpenAI:
     """An `openai.OpenAI` for the chat endpoint, with our timeout and retry budget."""
     url = _base_url(cfg.base_url)
-    return OpenAI(
-        api_key=client_key(url, cfg.api_key_env, cfg.api_key_secret, cfg.send_openai_key_to_base_url),
-        base_url=url or OPENAI_URL,
-        timeout=cfg.timeout_seconds,
-        max_retries=cfg.max_retries,
-    )
+    key = client_key(url, cfg.api_key_env, cfg.api_key_secret, cfg.send_openai_key_to_base_url)
+    return _client(key, url or OPENAI_URL, cfg.timeout_seconds, cfg.max_retries)
 
 
 def make_transcription_client(settings: Settings) -> OpenAI:
@@ -83,12 +87,8 @@ def make_transcription_client(settings: Settings) -> OpenAI:
     t: TranscriptionConfig = settings.transcription
     url = _base_url(t.base_url)
     key_env = t.api_key_env or "OPENAI_API_KEY"
-    return OpenAI(
-        api_key=client_key(url, key_env, settings.llm.api_key_secret, t.send_openai_key_to_base_url),
-        base_url=url or OPENAI_URL,
-        timeout=settings.llm.timeout_seconds,
-        max_retries=settings.llm.max_retries,
-    )
+    key = client_key(url, key_env, settings.llm.api_key_secret, t.send_openai_key_to_base_url)
+    return _client(key, url or OPENAI_URL, settings.llm.timeout_seconds, settings.llm.max_retries)
 
 
 # Cost accounting ------------------------------------------------------------------------------------

@@ -34,9 +34,14 @@ class SpeechToText(ABC):
 
     @abstractmethod
     def transcribe(
-        self, audio: Path, language: str | None, prompt: str | None, meter: Meter | None = None
+        self,
+        audio: Path,
+        language: str | None,
+        prompt: str | None,
+        meter: Meter | None = None,
+        duration: float | None = None,
     ) -> list[Segment]:
-        """Segments with times relative to the start of `audio`."""
+        """Segments with times relative to the start of `audio` (of `duration` seconds, if known)."""
 
     def fit_prompt(self, glossary_hint: str, previous_words: str) -> str | None:
         """Glossary first, the previous window's last words last, trimmed to what the model reads."""
@@ -66,7 +71,12 @@ class LocalWhisper(SpeechToText):
         return self.model.endswith(".en")
 
     def transcribe(
-        self, audio: Path, language: str | None, prompt: str | None, meter: Meter | None = None
+        self,
+        audio: Path,
+        language: str | None,
+        prompt: str | None,
+        meter: Meter | None = None,
+        duration: float | None = None,
     ) -> list[Segment]:
         lang = (language or "").split("-")[0] or None
         if self.english_only and lang not in (None, "en"):
@@ -163,9 +173,14 @@ class OpenAITranscriber(SpeechToText):
         self.client = make_transcription_client(settings)
 
     def transcribe(
-        self, audio: Path, language: str | None, prompt: str | None, meter: Meter | None = None
+        self,
+        audio: Path,
+        language: str | None,
+        prompt: str | None,
+        meter: Meter | None = None,
+        duration: float | None = None,
     ) -> list[Segment]:
-        duration = probe_duration(audio)
+        duration = duration or probe_duration(audio)
         verbose = self.model.startswith("whisper")
         diarize = "diarize" in self.model
         kwargs: dict[str, Any] = {"model": self.model}

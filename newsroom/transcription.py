@@ -37,6 +37,7 @@ class WindowJob:
     window: Window
     language: str | None
     prompt: str | None
+    whole_file: bool = False  # one window covering the whole file: it may be sent as it is
 
 
 def file_sha256(path: Path) -> str:
@@ -183,7 +184,8 @@ def transcribe_windows(
             previous = ""
             for i in indexes:
                 prompt = fit_prompt(glossary_hint, previous)
-                segments = run_window(WindowJob(str(media), sha, windows[i], language, prompt))
+                job = WindowJob(str(media), sha, windows[i], language, prompt, whole_file=len(windows) == 1)
+                segments = run_window(job)
                 results.append(segments)
                 previous = last_words(segments)
             return results

@@ -69,14 +69,28 @@ def transcribe_window(
     """Transcribe one window of an episode; cached, so a failed window is the only one redone."""
     stt = make_stt(settings)
     store = Store(settings.library_dir)
+    meter = Meter(store, settings.prices, run_id, episode_id, "transcribe")
+    source = Path(job.source)
+    if job.whole_file and uploadable_as_is(source, stt, settings.transcription.max_chunk_mb):
+        return stt.transcribe(source, job.language, job.prompt, meter, duration=job.window.duration)
     suffix = ".wav" if isinstance(stt, LocalWhisper) else ".mp3"
     chunk = store.episode_dir(episode_id) / "windows" / f"{job.window.index:03d}{suffix}"
-    cut_window(Path(job.source), job.window, chunk)
-    meter = Meter(store, settings.prices, run_id, episode_id, "transcribe")
+    cut_window(source, job.window, chunk)
     try:
-        return stt.transcribe(chunk, job.language, job.prompt, meter)
+        return stt.transcribe(chunk, job.language, job.prompt, meter, duration=job.window.duration)
     finally:
         chunk.unlink(missing_ok=True)
+
+
+# What OpenAI's transcription endpoint accepts; faster-whisper decodes anything ffmpeg can.
+API_FORMATS = {".flac", ".m4a", ".mp3", ".mp4", ".mpeg", ".mpga", ".oga", ".ogg", ".wav", ".webm"}
+
+
+def uploadable_as_is(source: Path, stt: Any, max_mb: float) -> bool:
+    """A short file in a format the backend takes needs no re-encoding (saves an ffmpeg run)."""
+    if isinstance(stt, LocalWhisper):
+        return True
+    return source.suffix.lower() in API_FORMATS and source.stat().st_size <= max_mb * 1_000_000
 
 
 def transcript_key(fetched: Fetched, backend: str, glossary: Glossary) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,10 @@ import pytest
 from flows.weekly_digest import DigestFailedError, weekly_digest
 from newsroom.config import load_settings
 from newsroom.store import Store
+from tests.conftest import DEMO
+
+sys.path.insert(0, str(DEMO))
+from make_demo import EPISODES  # noqa: E402
 
 
 def run(config: Path, **kwargs):
@@ -38,9 +44,11 @@ def test_demo_digest_offline_then_nothing_new(demo_project: Path):
     assert by_title[titles[2]].transcript_backend == "feed:vtt"  # ships a podcast:transcript
     assert by_title[titles[0]].transcript_backend == "local:tiny.en"
     store = Store(settings.library_dir)
-    spoken = store.load_transcript(by_title[titles[1]].episode_id).text.lower()
-    for words in ("software agents", "calendar", "customer email", "tool call"):
-        assert words in spoken
+    # The transcript holds the words that were spoken (tiny.en on espeak: most, not all).
+    script = next(e["text"] for e in EPISODES if e["title"] == titles[1])
+    heard = set(re.findall(r"[a-z]+", store.load_transcript(by_title[titles[1]].episode_id).text.lower()))
+    said = set(re.findall(r"[a-z]+", script.lower()))
+    assert len(said & heard) / len(said) >= 0.85
     # The glossary goes to the model as a prompt: without it tiny.en hears "CloudNet" here.
     assert "Claude" in store.load_transcript(by_title[titles[1]].episode_id).text
 
@@ -61,13 +69,11 @@ def test_demo_digest_offline_then_nothing_new(demo_project: Path):
     assert all(t in report_md for t in titles)
     assert json.loads((folder / "report.json").read_text())["run_id"] == report.run_id
 
+    calls_before = store.call_count()
     again = run(demo_project)
     assert again.episodes == []
     assert "Nothing new" in again.notes[0]
-    assert store.call_count() >= 2  # local transcription calls were logged the first time only
-    calls_before = store.call_count()
-    run(demo_project)
-    assert store.call_count() == calls_before
+    assert store.call_count() == calls_before  # the second run calls no model at all
 
 
 @pytest.mark.slow

@@ -386,6 +386,13 @@ class FakeOpenAIServer:
             raise AttributeError(name)
         return getattr(self.state, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Switches like `fake.chat_latency = 2` belong to the shared state the app reads.
+        if name != "state" and "state" in self.__dict__ and hasattr(self.state, name):
+            setattr(self.state, name, value)
+        else:
+            super().__setattr__(name, value)
+
     def start(self) -> FakeOpenAIServer:
         self.thread.start()
         deadline = time.monotonic() + 20
