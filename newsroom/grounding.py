@@ -24,6 +24,7 @@ class TranscriptIndex:
     text: str
     offsets: list[int]  # char offset where each segment starts in `text`
     starts: list[float]
+    end: float = 0.0  # when the last segment ends
 
     @classmethod
     def build(cls, segments: list[Segment]) -> TranscriptIndex:
@@ -36,7 +37,7 @@ class TranscriptIndex:
             starts.append(seg.start)
             parts.append(norm)
             at += len(norm) + 1
-        return cls(" ".join(parts), offsets, starts)
+        return cls(" ".join(parts), offsets, starts, max((s.end for s in segments), default=0.0))
 
     def find(self, quote: str) -> float | None:
         """When the quote starts, or None if the transcript does not contain it."""
@@ -47,6 +48,12 @@ class TranscriptIndex:
         if pos < 0:
             return None
         return self.starts[max(0, bisect_right(self.offsets, pos) - 1)]
+
+    def line_start(self, seconds: float) -> float | None:
+        """The start of the line being spoken at `seconds`, or None when that is past the end."""
+        if not self.starts or seconds > self.end + 1:
+            return None
+        return self.starts[max(0, bisect_right(self.starts, seconds) - 1)]
 
 
 def ground_quotes(quotes: list[TimedText], index: TranscriptIndex) -> tuple[list[TimedText], int]:
@@ -59,3 +66,13 @@ def ground_quotes(quotes: list[TimedText], index: TranscriptIndex) -> tuple[list
             continue
         kept.append(TimedText(text=quote.text, timestamp=at))
     return kept, dropped
+
+
+def snap_timed(items: list[TimedText], index: TranscriptIndex) -> list[TimedText]:
+    """Point each item at the start of the line it falls in; drop items timed past the end."""
+    out = []
+    for item in items:
+        at = index.line_start(item.timestamp)
+        if at is not None:
+            out.append(item.model_copy(update={"timestamp": at}))
+    return out

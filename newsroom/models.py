@@ -130,6 +130,10 @@ class Summary(SummaryContent):
     backend: str = Field(description="'offline:extractive' or 'openai:<model>'.")
     prompt_version: str | None = None
     dropped_quotes: int = Field(0, description="Quotes removed because the transcript does not hold them.")
+    parts: int = Field(1, description="Transcript parts summarized and combined (map-reduce); all count.")
+    coverage_repairs: int = Field(
+        0, description="Parts the combined summary left out, restored from their own part summary."
+    )
 
 
 class Highlight(Model):
