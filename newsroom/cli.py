@@ -250,7 +250,7 @@ def run_stage(stage: str, target: list[str], settings: Settings, force: bool = F
             if found is None:
                 raise typer.BadParameter(f"{summary.episode_id} is not in the library")
             stories.append((found, summary))
-        newsletter = draft_newsletter(stories, settings, date.today())
+        newsletter = draft_newsletter(stories, settings, date.today()).newsletter
         if stage == "draft":
             return newsletter.model_dump()
         from newsroom.models import RunReport, utcnow

@@ -76,3 +76,20 @@ def snap_timed(items: list[TimedText], index: TranscriptIndex) -> list[TimedText
         if at is not None:
             out.append(item.model_copy(update={"timestamp": at}))
     return out
+
+
+# Double quotation marks only: single ones double as apostrophes.
+_QUOTED = re.compile(r"[\"“„«]([^\"“”„«»]+)[\"”»]")
+
+
+def quoted_passages(text: str, min_words: int = 4) -> list[str]:
+    """What a text presents as quotation (between double quotation marks), if it is long enough to
+    be a claim about what someone said."""
+    return [q.strip() for q in _QUOTED.findall(text) if len(q.split()) >= min_words]
+
+
+def invented_quotes(text: str, index: TranscriptIndex | None) -> list[str]:
+    """The quoted passages of `text` that the transcript does not hold."""
+    if index is None:
+        return quoted_passages(text)
+    return [q for q in quoted_passages(text) if index.find(q) is None]

@@ -192,6 +192,18 @@ class SourceOutcome(Model):
     reason: str | None = None
 
 
+class ToolCallRecord(Model):
+    """One tool call of the editor agent, as logged."""
+
+    step: int
+    tool: str
+    arguments: dict[str, object] = Field(default_factory=dict)
+    ok: bool = True
+    error: str | None = None
+    result_chars: int = 0
+    seconds: float = 0.0
+
+
 class RunReport(Model):
     run_id: str
     started: datetime
@@ -205,10 +217,15 @@ class RunReport(Model):
     editor: str | None = None
     notes: list[str] = Field(default_factory=list)
     dry_run: bool = False
+    editor_trace: list[ToolCallRecord] = Field(default_factory=list, description="The agent's tool calls.")
+    grounding: dict[str, int] = Field(
+        default_factory=dict, description="Quotes dropped, newsletter items repaired/dropped/added."
+    )
+    editor_cost_usd: float = 0.0
 
     @property
     def total_cost(self) -> float:
-        return round(sum(e.cost_usd for e in self.episodes), 6)
+        return round(sum(e.cost_usd for e in self.episodes) + self.editor_cost_usd, 6)
 
 
 def utcnow() -> datetime:
