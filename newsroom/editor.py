@@ -17,7 +17,7 @@ from datetime import date
 
 from newsroom.agent import AgentFailedError, AgentRun, DraftStory, EditorDraft, EditorTools, run_editor
 from newsroom.config import Settings
-from newsroom.grounding import TranscriptIndex, invented_quotes
+from newsroom.grounding import TranscriptIndex, defang, invented_quotes
 from newsroom.models import (
     Episode,
     Highlight,
@@ -71,11 +71,12 @@ def deterministic_item(episode: Episode, summary: Summary) -> NewsletterItem:
     return NewsletterItem(
         episode_id=episode.id,
         title=episode.title,
-        blurb=first_sentences(summary.main_topic),
+        blurb=defang(first_sentences(summary.main_topic))[0],
         link=episode.link_at(first),
         source_name=episode.source_name,
         highlights=[
-            Highlight(text=t.text, link=episode.link_at(t.timestamp)) for t in summary.key_takeaways[:3]
+            Highlight(text=defang(t.text)[0], link=episode.link_at(t.timestamp))
+            for t in summary.key_takeaways[:3]
         ],
     )
 
@@ -145,12 +146,12 @@ def build_newsletter(
         if len(items) < max_stories and not any(i.episode_id == episode.id for i in items):
             items.append(deterministic_item(episode, summary))
             counts["items_added"] += 1
-    intro = draft.intro.strip()
-    if not intro or _invented_anywhere(intro, indexes):
+    intro, unlinked = defang(draft.intro.strip())
+    if unlinked or not intro or _invented_anywhere(intro, indexes):
         intro = deterministic_intro(language, stories)
         counts["items_repaired"] += 1
-    outro = draft.outro.strip()
-    if _invented_anywhere(outro, indexes):
+    outro, unlinked = defang(draft.outro.strip())
+    if unlinked or _invented_anywhere(outro, indexes):
         outro = phrases(language)["outro"]
         counts["items_repaired"] += 1
     newsletter = Newsletter(
@@ -170,25 +171,28 @@ def ground_story(
     story: DraftStory, episode: Episode, summary: Summary, index: TranscriptIndex | None
 ) -> tuple[NewsletterItem, bool, int]:
     """(item, whether something was repaired, highlights dropped) for one story of the draft."""
-    repaired = False
     fallback_at = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
     at = index.line_start(story.timestamp) if index is not None else max(0.0, story.timestamp)
-    if at is None:  # a second past the end of the episode
-        at, repaired = fallback_at, True
-    blurb = story.blurb.strip()
+    repaired = at is None  # a second past the end of the episode
+    if at is None:
+        at = fallback_at
+    blurb, unlinked = defang(story.blurb.strip())
+    repaired |= unlinked
     if not blurb or invented_quotes(blurb, index):
         blurb, repaired = first_sentences(summary.main_topic), True
-    headline = story.headline.strip()
+    headline, unlinked = defang(story.headline.strip())
+    repaired |= unlinked
     if not headline or invented_quotes(headline, index):
         headline, repaired = episode.title, True
     highlights, dropped = [], 0
     for h in story.highlights[:3]:
-        found = index.find(h.text) if index is not None else None
+        text, unlinked = defang(h.text.strip())
+        found = index.find(text) if index is not None else None
         when = found if found is not None else (index.line_start(h.timestamp) if index else h.timestamp)
-        if when is None or not h.text.strip() or invented_quotes(h.text, index):
+        if when is None or not text or unlinked or invented_quotes(text, index):
             dropped += 1
             continue
-        highlights.append(Highlight(text=h.text.strip(), link=episode.link_at(when)))
+        highlights.append(Highlight(text=text, link=episode.link_at(when)))
     item = NewsletterItem(
         episode_id=episode.id,
         title=headline,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+
+import nh3
 
 from newsroom.models import Segment, TimedText
 
@@ -93,3 +96,22 @@ def invented_quotes(text: str, index: TranscriptIndex | None) -> list[str]:
     if index is None:
         return quoted_passages(text)
     return [q for q in quoted_passages(text) if index.find(q) is None]
+
+
+# Mail clients turn written URLs and addresses into links; in model-written text they are not ours.
+_LINKISH = re.compile(
+    r"(?:\b(?:https?|ftp|mailto|javascript|data):[^\s)\]>\"']+|\bwww\.[^\s)\]>\"']+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
+    re.IGNORECASE,
+)
+
+
+def defang(text: str) -> tuple[str, bool]:
+    """Model-written text made plain: no markup (scripts go with their content), no URLs, no e-mail
+    addresses; every link in an issue comes from its sources. Returns (text, whether it changed)."""
+    plain = html.unescape(nh3.clean(text, tags=set(), attributes={})) if "<" in text else text
+    cleaned = _LINKISH.sub("", plain)
+    if cleaned == text:
+        return text, False
+    cleaned = re.sub(r"\(\s*\)|\[\s*\]|<\s*>", "", cleaned)
+    return re.sub(r"[ \t]{2,}", " ", cleaned).strip(), True
