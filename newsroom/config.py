@@ -162,24 +162,37 @@ class FolderTarget(Strict):
 PublishTarget = Annotated[FolderTarget, Field(discriminator="type")]
 
 
+DEFAULT_CHAT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-4o": (2.50, 10.00),
+}
+DEFAULT_TRANSCRIPTION_PRICES: dict[str, float] = {
+    "whisper-1": 0.006,
+    "gpt-4o-transcribe": 0.006,
+    "gpt-4o-mini-transcribe": 0.003,
+}
+
+
 class Prices(Strict):
     """Dollars per 1M tokens (in, out) and per audio minute; used for cost estimates only."""
 
-    chat: dict[str, tuple[float, float]] = Field(
-        default_factory=lambda: {
-            "gpt-4o-mini": (0.15, 0.60),
-            "gpt-4.1-mini": (0.40, 1.60),
-            "gpt-5-mini": (0.25, 2.00),
-            "gpt-4o": (2.50, 10.00),
-        }
-    )
+    chat: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_CHAT_PRICES))
     transcription_per_minute: dict[str, float] = Field(
-        default_factory=lambda: {
-            "whisper-1": 0.006,
-            "gpt-4o-transcribe": 0.006,
-            "gpt-4o-mini-transcribe": 0.003,
-        }
+        default_factory=lambda: dict(DEFAULT_TRANSCRIPTION_PRICES)
     )
+
+    # A [prices.chat] table in newsroom.toml adds to or corrects the defaults; it does not replace them.
+    @field_validator("chat")
+    @classmethod
+    def _with_default_chat(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        return {**DEFAULT_CHAT_PRICES, **value}
+
+    @field_validator("transcription_per_minute")
+    @classmethod
+    def _with_default_audio(cls, value: dict[str, float]) -> dict[str, float]:
+        return {**DEFAULT_TRANSCRIPTION_PRICES, **value}
 
 
 class Settings(BaseSettings):

@@ -85,3 +85,13 @@ def test_cost_command_table_json_and_errors(tmp_path: Path):
     empty = runner.invoke(app, ["cost", "--config", str(write_config(tmp_path / "empty", ""))])
     assert empty.exit_code == 0 and "No calls logged" in empty.output
     assert "cost" in runner.invoke(app, ["--help"]).output
+
+
+def test_a_prices_table_in_the_config_adds_to_the_defaults(tmp_path: Path):
+    settings = load_settings(
+        write_config(tmp_path, '[prices.chat]\n"my-model" = [1.0, 2.0]\n"gpt-4o-mini" = [0.1, 0.5]\n')
+    )
+    assert chat_cost(settings.prices, "my-model", 10**6, 10**6) == pytest.approx(3.0)
+    assert chat_cost(settings.prices, "gpt-4o-mini", 10**6, 0) == pytest.approx(0.1)  # corrected
+    assert chat_cost(settings.prices, "gpt-4.1-mini", 10**6, 0) == pytest.approx(0.4)  # kept
+    assert audio_cost(settings.prices, "whisper-1", 60) == pytest.approx(0.006)
