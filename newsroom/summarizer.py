@@ -277,24 +277,26 @@ def _repeats_itself(text: str, min_chars: int = 40) -> bool:
 
 
 def compact_json(content: BaseModel) -> str:
-    """A part summary as the reduce prompt sees it: JSON without empty fields."""
-    return json.dumps(content.model_dump(exclude_defaults=False), ensure_ascii=False, separators=(",", ":"))
+    """A part summary as the reduce prompt sees it: one line of JSON without empty fields."""
+    data = {k: v for k, v in content.model_dump().items() if v not in ("", [], {}, None)}
+    return json.dumps(data, ensure_ascii=False)
 
 
 def parts_json(partials: list[Partial], parts: int) -> str:
-    return json.dumps(
-        [
+    """The part summaries for the reduce prompt: a JSON array, one part per line."""
+    lines = [
+        json.dumps(
             {
                 "part": f"{p.first}" if p.first == p.last else f"{p.first}-{p.last}",
                 "of": parts,
                 "span": f"{p.start:.0f}-{p.end:.0f} seconds",
-                "summary": p.content.model_dump(),
-            }
-            for p in partials
-        ],
-        ensure_ascii=False,
-        indent=1,
-    )
+                "summary": json.loads(compact_json(p.content)),
+            },
+            ensure_ascii=False,
+        )
+        for p in partials
+    ]
+    return "[\n" + ",\n".join(lines) + "\n]"
 
 
 def _finish(

@@ -31,6 +31,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from tests.fakes.conversation import json_values, key_values, tool_policy, walk
+
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_AUDIO_SECONDS = 1400
 
@@ -327,78 +329,6 @@ def chat_response(body: dict[str, Any], scripted: dict[str, Any] | None) -> dict
     }
 
 
-# Tool policy: what an obliging model does with the tools it is offered -----------------------------------
-
-MAX_CALLS_PER_TOOL = 6
-
-
-def tool_policy(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Round 1: every tool without required arguments. Round 2: every tool whose required string
-    arguments can be filled from values under the same keys in earlier tool results, once per
-    distinct value. After that (or when nothing applies), no calls: the model answers."""
-    messages = body.get("messages", [])
-    rounds = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
-    tools = [t["function"] for t in body.get("tools", []) if t.get("type") == "function"]
-    if rounds == 0:
-        return [(t["name"], {}) for t in tools if not t.get("parameters", {}).get("required")]
-    if rounds > 1:
-        return []
-    pools = _key_values(" ".join(str(m.get("content") or "") for m in messages if m.get("role") == "tool"))
-    calls: list[tuple[str, dict[str, Any]]] = []
-    for tool in tools:
-        params = tool.get("parameters", {})
-        required = params.get("required", [])
-        props = params.get("properties", {})
-        fillable = [k for k in required if pools.get(k) and "string" in json.dumps(props.get(k, {}))]
-        if not required or len(fillable) != len(required):
-            continue
-        key = required[0]
-        for value in list(dict.fromkeys(pools[key]))[:MAX_CALLS_PER_TOOL]:
-            arguments = {k: (value if k == key else pools[k][0]) for k in required}
-            arguments.update({k: None for k in props if k not in arguments})
-            calls.append((tool["name"], arguments))
-    return calls
-
-
-def _json_values(text: str) -> list[Any]:
-    """Every JSON object or array embedded in the text, outermost first."""
-    decoder = json.JSONDecoder()
-    found, i = [], 0
-    while i < len(text):
-        if text[i] in "[{":
-            try:
-                value, end = decoder.raw_decode(text, i)
-            except ValueError:
-                i += 1
-                continue
-            found.append(value)
-            i = end
-        else:
-            i += 1
-    return found
-
-
-def _walk(value: Any) -> Any:
-    if isinstance(value, dict):
-        yield value
-        for v in value.values():
-            yield from _walk(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v)
-
-
-def _key_values(text: str) -> dict[str, list[Any]]:
-    """Scalar values by key, in order of appearance, from the JSON in the text."""
-    pools: dict[str, list[Any]] = {}
-    for value in _json_values(text):
-        for obj in _walk(value):
-            for k, v in obj.items():
-                if isinstance(v, str | int | float) and not isinstance(v, bool):
-                    pools.setdefault(k, []).append(v)
-    return pools
-
-
 # Schema filling: a plausible, valid answer built from the transcript lines in the prompt ----------------
 
 _LINE = re.compile(r"^\[(\d+(?:\.\d+)?)\]\s*(.+)$", re.MULTILINE)
@@ -413,8 +343,8 @@ def _timed_pairs(prompt: str) -> list[tuple[float, str]]:
     """(timestamp, text) of every JSON object in the prompt that has both, e.g. part summaries'
     takeaways and quotes."""
     pairs = []
-    for value in _json_values(prompt):
-        for obj in _walk(value):
+    for value in json_values(prompt):
+        for obj in walk(value):
             if isinstance(obj.get("text"), str) and isinstance(obj.get("timestamp"), int | float):
                 pairs.append((float(obj["timestamp"]), obj["text"]))
     return pairs
@@ -424,11 +354,11 @@ def fill_schema(schema: dict[str, Any], prompt: str) -> Any:
     lines = (
         _transcript_lines(prompt) or _timed_pairs(prompt) or [(0.0, "The episode discussed several topics.")]
     )
-    pools = _key_values(prompt)
+    pools = key_values(prompt)
     chapters = [
         (float(o["start"]), str(o["title"]))
-        for v in _json_values(prompt)
-        for o in _walk(v)
+        for v in json_values(prompt)
+        for o in walk(v)
         if isinstance(o.get("start"), int | float) and isinstance(o.get("title"), str)
     ]
     defs = schema.get("$defs", {})
