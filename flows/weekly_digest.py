@@ -11,6 +11,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.process_episode import describe, process_episode
 from newsroom.config import load_settings
+from newsroom.editor import record_draft
 from newsroom.models import EpisodeOutcome, EpisodeResult, RunReport, SourceOutcome, utcnow
 from newsroom.openai_api import resolve_llm_backend
 from newsroom.publishing import write_report
@@ -94,8 +95,9 @@ def weekly_digest(
     stories = [(r.episode, r.summary) for r in results if r.summary is not None]
 
     if stories:
-        newsletter = draft_newsletter(stories, settings, now.date())
-        report.editor = newsletter.backend
+        draft = draft_newsletter(stories, settings, now.date(), run_id)
+        newsletter = draft.newsletter
+        record_draft(report, draft)
         written = publish_newsletter(newsletter, stories, report, settings, dry_run)
         report.newsletter_path = written["markdown"]
         folder = settings.output_dir / newsletter.date / ("dry-run" if dry_run else "")

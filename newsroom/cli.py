@@ -250,7 +250,7 @@ def run_stage(stage: str, target: list[str], settings: Settings, force: bool = F
             if found is None:
                 raise typer.BadParameter(f"{summary.episode_id} is not in the library")
             stories.append((found, summary))
-        newsletter = draft_newsletter(stories, settings, date.today())
+        newsletter = draft_newsletter(stories, settings, date.today()).newsletter
         if stage == "draft":
             return newsletter.model_dump()
         from newsroom.models import RunReport, utcnow
@@ -276,6 +276,82 @@ def config(config: ConfigOption = None) -> None:
     out.print(f"Config: {settings.config_path or '(none: defaults)'}")
     out.print(f"Speech-to-text: {resolve_stt_backend(settings)} · LLM: {resolve_llm_backend(settings)}")
     out.print_json(settings.model_dump_json(exclude={"prices"}))
+
+
+@app.command()
+def cost(
+    config: ConfigOption = None,
+    by: Annotated[
+        str, typer.Option("--by", help="Group by day, week, month, run, stage, model or episode.")
+    ] = "day",
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only calls from this date on.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Estimated cost of model and speech-to-text calls over time, from the library's call log."""
+    from newsroom.costs import GROUPS, cost_rows, total
+    from newsroom.store import Store
+
+    settings = _settings(config)
+    if by not in GROUPS:
+        raise typer.BadParameter(f"choose one of {', '.join(GROUPS)}", param_hint="--by")
+    rows = cost_rows(Store(settings.library_dir), by, since.date() if since else None)  # type: ignore[arg-type]
+    if as_json:
+        out.print_json(json.dumps({"by": by, "rows": rows, "total": total(rows)}))
+        return
+    if not rows:
+        out.print(f"No calls logged in {settings.library_dir} yet.")
+        return
+    table = Table(title=f"Estimated cost by {by}")
+    for column in (
+        by.capitalize(),
+        "Calls",
+        "Failed",
+        "Tokens in",
+        "Tokens out",
+        "Audio min",
+        "Seconds",
+        "USD",
+    ):
+        table.add_column(column, justify="left" if column == by.capitalize() else "right")
+    for row in [*rows, total(rows)]:
+        table.add_row(
+            str(row["key"]),
+            str(row["calls"]),
+            str(row["failed"] or 0),
+            f"{row['input_tokens'] or 0:,}",
+            f"{row['output_tokens'] or 0:,}",
+            f"{row['audio_minutes'] or 0:.1f}",
+            f"{row['seconds'] or 0:.1f}",
+            f"${row['cost_usd'] or 0:.4f}",
+            style="bold" if row["key"] == "total" else None,
+        )
+    out.print(table)
+
+
+@app.command()
+def templates(
+    folder: Annotated[Path, typer.Argument(help="Where to copy them.")] = Path("templates"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files already there.")] = False,
+) -> None:
+    """Copy the built-in newsletter, report and note templates into a folder, to make them yours."""
+    import shutil
+
+    from newsroom.render import builtin_templates
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in builtin_templates():
+        target = folder / source.name
+        if target.exists() and not force:
+            out.print(f"kept   {target} (exists; --force to overwrite)")
+            continue
+        shutil.copyfile(source, target)
+        out.print(f"copied {target}")
+    out.print(
+        f'Add  templates = "{folder}"  to newsroom.toml. Files there win over the built-in ones; '
+        "delete one to go back to the built-in version."
+    )
 
 
 def main() -> None:

@@ -126,8 +126,32 @@ class LLMConfig(Strict):
     requests_per_minute: int = Field(300, ge=1)
     concurrency: int = Field(4, ge=1, le=32)
     temperature: float = Field(0.2, ge=0, le=2)
-    summary_prompt: str = Field("episode.v1", description="Prompt file under prompts/summarize/.")
+    summary_prompt: str = Field("episode.v2", description="Prompt file under prompts/summarize/.")
+    reduce_prompt: str = Field(
+        "reduce.v1", description="Prompt under prompts/summarize/ that combines the parts of a long episode."
+    )
     editor_prompt: str = Field("editor.v1", description="Prompt file under prompts/newsletter/.")
+    chunk_tokens: int = Field(
+        12000,
+        ge=500,
+        description="Most transcript tokens sent in one call; longer transcripts are summarized in parts.",
+    )
+    context_tokens: int = Field(
+        128000, ge=2048, description="The model's context window (e.g. 8192 for a small local model)."
+    )
+
+
+class EditorConfig(Strict):
+    """The newsletter editor: an agent with tools over the week's summaries, within a budget."""
+
+    backend: Literal["auto", "agent", "deterministic"] = Field(
+        "auto",
+        description="auto: the agent when a language model is configured, else the deterministic draft.",
+    )
+    max_steps: int = Field(10, ge=2, le=50, description="Model calls the agent may make.")
+    max_tokens: int = Field(150_000, ge=1000, description="Tokens (in + out) the agent may use in total.")
+    timeout_seconds: float = Field(300, gt=0, description="Wall time the agent may take.")
+    max_stories: int = Field(8, ge=1, le=50, description="Most stories in one issue.")
 
 
 class FolderTarget(Strict):
@@ -138,24 +162,37 @@ class FolderTarget(Strict):
 PublishTarget = Annotated[FolderTarget, Field(discriminator="type")]
 
 
+DEFAULT_CHAT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-4o": (2.50, 10.00),
+}
+DEFAULT_TRANSCRIPTION_PRICES: dict[str, float] = {
+    "whisper-1": 0.006,
+    "gpt-4o-transcribe": 0.006,
+    "gpt-4o-mini-transcribe": 0.003,
+}
+
+
 class Prices(Strict):
     """Dollars per 1M tokens (in, out) and per audio minute; used for cost estimates only."""
 
-    chat: dict[str, tuple[float, float]] = Field(
-        default_factory=lambda: {
-            "gpt-4o-mini": (0.15, 0.60),
-            "gpt-4.1-mini": (0.40, 1.60),
-            "gpt-5-mini": (0.25, 2.00),
-            "gpt-4o": (2.50, 10.00),
-        }
-    )
+    chat: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_CHAT_PRICES))
     transcription_per_minute: dict[str, float] = Field(
-        default_factory=lambda: {
-            "whisper-1": 0.006,
-            "gpt-4o-transcribe": 0.006,
-            "gpt-4o-mini-transcribe": 0.003,
-        }
+        default_factory=lambda: dict(DEFAULT_TRANSCRIPTION_PRICES)
     )
+
+    # A [prices.chat] table in newsroom.toml adds to or corrects the defaults; it does not replace them.
+    @field_validator("chat")
+    @classmethod
+    def _with_default_chat(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        return {**DEFAULT_CHAT_PRICES, **value}
+
+    @field_validator("transcription_per_minute")
+    @classmethod
+    def _with_default_audio(cls, value: dict[str, float]) -> dict[str, float]:
+        return {**DEFAULT_TRANSCRIPTION_PRICES, **value}
 
 
 class Settings(BaseSettings):
@@ -183,6 +220,7 @@ class Settings(BaseSettings):
     sources: list[SourceConfig] = Field(default_factory=list)
     transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    editor: EditorConfig = Field(default_factory=EditorConfig)
     publish: list[PublishTarget] = Field(default_factory=list, description="Targets besides out/<date>/.")
     prices: Prices = Field(default_factory=Prices)
 

@@ -467,7 +467,9 @@ def summarize_extractive(
     kws = keywords(sentences)
 
     return SummaryContent(
-        key_subjects_and_themes=(f"Themes: {', '.join(kws)}. " if kws else "") + main.text,
+        # Themes, then the strongest other sentence: the main topic is not repeated here.
+        key_subjects_and_themes=(f"Themes: {', '.join(kws)}. " if kws else "")
+        + next((s.text for _, s in ranked if s.index != main.index), ""),
         main_topic=main.text,
         use_cases=[NamedItem(name=_name_for(s, names), description=s.text) for s in use_cases],
         new_tools_and_workflows=[NamedItem(name=_name_for(s, names), description=s.text) for s in tools],

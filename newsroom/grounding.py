@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+
+import nh3
 
 from newsroom.models import Segment, TimedText
 
@@ -24,6 +27,7 @@ class TranscriptIndex:
     text: str
     offsets: list[int]  # char offset where each segment starts in `text`
     starts: list[float]
+    end: float = 0.0  # when the last segment ends
 
     @classmethod
     def build(cls, segments: list[Segment]) -> TranscriptIndex:
@@ -36,7 +40,7 @@ class TranscriptIndex:
             starts.append(seg.start)
             parts.append(norm)
             at += len(norm) + 1
-        return cls(" ".join(parts), offsets, starts)
+        return cls(" ".join(parts), offsets, starts, max((s.end for s in segments), default=0.0))
 
     def find(self, quote: str) -> float | None:
         """When the quote starts, or None if the transcript does not contain it."""
@@ -47,6 +51,12 @@ class TranscriptIndex:
         if pos < 0:
             return None
         return self.starts[max(0, bisect_right(self.offsets, pos) - 1)]
+
+    def line_start(self, seconds: float) -> float | None:
+        """The start of the line being spoken at `seconds`, or None when that is past the end."""
+        if not self.starts or seconds > self.end + 1:
+            return None
+        return self.starts[max(0, bisect_right(self.starts, seconds) - 1)]
 
 
 def ground_quotes(quotes: list[TimedText], index: TranscriptIndex) -> tuple[list[TimedText], int]:
@@ -59,3 +69,49 @@ def ground_quotes(quotes: list[TimedText], index: TranscriptIndex) -> tuple[list
             continue
         kept.append(TimedText(text=quote.text, timestamp=at))
     return kept, dropped
+
+
+def snap_timed(items: list[TimedText], index: TranscriptIndex) -> list[TimedText]:
+    """Point each item at the start of the line it falls in; drop items timed past the end."""
+    out = []
+    for item in items:
+        at = index.line_start(item.timestamp)
+        if at is not None:
+            out.append(item.model_copy(update={"timestamp": at}))
+    return out
+
+
+# Double quotation marks only: single ones double as apostrophes.
+_QUOTED = re.compile(r"[\"“„«]([^\"“”„«»]+)[\"”»]")
+
+
+def quoted_passages(text: str, min_words: int = 4) -> list[str]:
+    """What a text presents as quotation (between double quotation marks), if it is long enough to
+    be a claim about what someone said."""
+    return [q.strip() for q in _QUOTED.findall(text) if len(q.split()) >= min_words]
+
+
+def invented_quotes(text: str, index: TranscriptIndex | None) -> list[str]:
+    """The quoted passages of `text` that the transcript does not hold."""
+    if index is None:
+        return quoted_passages(text)
+    return [q for q in quoted_passages(text) if index.find(q) is None]
+
+
+# Mail clients turn written URLs and addresses into links; in model-written text they are not ours.
+_LINKISH = re.compile(
+    r"(?:\b(?:https?|ftp|mailto|javascript|data):[^\s)\]>\"']+|\bwww\.[^\s)\]>\"']+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
+    re.IGNORECASE,
+)
+
+
+def defang(text: str) -> tuple[str, bool]:
+    """Model-written text made plain: no markup (scripts go with their content), no URLs, no e-mail
+    addresses; every link in an issue comes from its sources. Returns (text, whether it changed)."""
+    plain = html.unescape(nh3.clean(text, tags=set(), attributes={})) if "<" in text else text
+    cleaned = _LINKISH.sub("", plain)
+    if cleaned == text:
+        return text, False
+    cleaned = re.sub(r"\(\s*\)|\[\s*\]|<\s*>", "", cleaned)
+    return re.sub(r"[ \t]{2,}", " ", cleaned).strip(), True

@@ -130,6 +130,10 @@ class Summary(SummaryContent):
     backend: str = Field(description="'offline:extractive' or 'openai:<model>'.")
     prompt_version: str | None = None
     dropped_quotes: int = Field(0, description="Quotes removed because the transcript does not hold them.")
+    parts: int = Field(1, description="Transcript parts summarized and combined (map-reduce); all count.")
+    coverage_repairs: int = Field(
+        0, description="Parts the combined summary left out, restored from their own part summary."
+    )
 
 
 class Highlight(Model):
@@ -188,6 +192,18 @@ class SourceOutcome(Model):
     reason: str | None = None
 
 
+class ToolCallRecord(Model):
+    """One tool call of the editor agent, as logged."""
+
+    step: int
+    tool: str
+    arguments: dict[str, object] = Field(default_factory=dict)
+    ok: bool = True
+    error: str | None = None
+    result_chars: int = 0
+    seconds: float = 0.0
+
+
 class RunReport(Model):
     run_id: str
     started: datetime
@@ -201,10 +217,15 @@ class RunReport(Model):
     editor: str | None = None
     notes: list[str] = Field(default_factory=list)
     dry_run: bool = False
+    editor_trace: list[ToolCallRecord] = Field(default_factory=list, description="The agent's tool calls.")
+    grounding: dict[str, int] = Field(
+        default_factory=dict, description="Quotes dropped, newsletter items repaired/dropped/added."
+    )
+    editor_cost_usd: float = 0.0
 
     @property
     def total_cost(self) -> float:
-        return round(sum(e.cost_usd for e in self.episodes), 6)
+        return round(sum(e.cost_usd for e in self.episodes) + self.editor_cost_usd, 6)
 
 
 def utcnow() -> datetime:

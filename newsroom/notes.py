@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from newsroom.config import Settings, slugify
+from newsroom.extractive import words
 from newsroom.models import Episode, Summary, Transcript
 from newsroom.render import headings, render
 from newsroom.store import Store, write_text
@@ -24,13 +25,25 @@ def tags_for(episode: Episode) -> list[str]:
     return [f"#{episode.kind}", "#transcript", f"#{slugify(episode.source_name)[:40] or 'source'}"]
 
 
-def related_episodes(store: Store, episode: Episode, summary: Summary, limit: int = 5) -> list[str]:
-    """Other library episodes sharing named entities with this one, most shared first."""
-    mine = {
-        n.lower() for n in summary.entities.people + summary.entities.companies + summary.entities.products
-    }
-    if not mine:
-        return []
+def _entities(summary: Summary) -> set[str]:
+    e = summary.entities
+    return {n.lower() for n in e.people + e.companies + e.products}
+
+
+def _topics(summary: Summary) -> set[str]:
+    """The significant words of what the episode is about (themes, main topic, chapter titles)."""
+    text = " ".join(
+        [summary.key_subjects_and_themes, summary.main_topic, *(c.title for c in summary.chapters)]
+    )
+    return set(words(text))
+
+
+def related_episodes(
+    store: Store, episode: Episode, summary: Summary, limit: int = 5, min_topic_overlap: float = 0.2
+) -> list[str]:
+    """Other library episodes on the same entities (people, companies, products) or topics (a share
+    of significant words), strongest first."""
+    mine, my_topics = _entities(summary), _topics(summary)
     scored = []
     for other in store.episodes():
         if other.id == episode.id:
@@ -38,12 +51,12 @@ def related_episodes(store: Store, episode: Episode, summary: Summary, limit: in
         theirs = store.load_summary(other.id)
         if theirs is None:
             continue
-        names = {
-            n.lower() for n in theirs.entities.people + theirs.entities.companies + theirs.entities.products
-        }
-        shared = len(mine & names)
-        if shared:
-            scored.append((shared, note_name(other)))
+        shared = len(mine & _entities(theirs))
+        their_topics = _topics(theirs)
+        union = my_topics | their_topics
+        overlap = len(my_topics & their_topics) / len(union) if union else 0.0
+        if shared or overlap >= min_topic_overlap:
+            scored.append((3 * shared + 10 * overlap, note_name(other)))
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     return [name for _, name in scored[:limit]]
 

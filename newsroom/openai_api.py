@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -89,6 +91,15 @@ def make_transcription_client(settings: Settings) -> OpenAI:
     key_env = t.api_key_env or "OPENAI_API_KEY"
     key = client_key(url, key_env, settings.llm.api_key_secret, t.send_openai_key_to_base_url)
     return _client(key, url or OPENAI_URL, settings.llm.timeout_seconds, settings.llm.max_retries)
+
+
+@contextmanager
+def request_slot(settings: Settings) -> Iterator[None]:
+    """Held around every chat request (summaries, the editor agent): the one place where a shared
+    rate limit plugs in. Today concurrency is bounded by each caller's thread pool
+    (`llm.concurrency`); a Prefect global rate limit from `llm.requests_per_minute` (issue #6's
+    `newsroom.limits`) belongs here so every call site honours it."""
+    yield
 
 
 # Cost accounting ------------------------------------------------------------------------------------

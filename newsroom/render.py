@@ -118,6 +118,30 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
     return env
 
 
+class TemplateRenderError(Exception):
+    """A template (usually a user's copy) cannot be rendered; the message names the file and line."""
+
+
 def render(template: str, user_dir: Path | None = None, **context: Any) -> str:
     env = environment(str(user_dir) if user_dir and Path(user_dir).is_dir() else None)
-    return env.get_template(template).render(**context)
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateRenderError(f"{exc.filename or template}, line {exc.lineno}: {exc.message}") from exc
+    except jinja2.UndefinedError as exc:
+        where = _template_file(env, template)
+        raise TemplateRenderError(
+            f"{where}: {exc.message} (see the README's Templates section for the variables)"
+        ) from exc
+
+
+def _template_file(env: jinja2.Environment, name: str) -> str:
+    try:
+        return env.get_template(name).filename or name
+    except jinja2.TemplateError:
+        return name
+
+
+def builtin_templates() -> list[Path]:
+    """The templates newsroom ships (copy one into your `templates` folder to change it)."""
+    return sorted(BUILTIN.glob("*.j2"))

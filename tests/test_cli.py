@@ -46,6 +46,9 @@ def test_config_shows_resolved_backends(tmp_path: Path):
 def test_digest_command_in_a_subprocess(demo_project: Path, prefect_server: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
     env["PREFECT_API_URL"] = prefect_server
+    # Its own result storage: transcription windows it caches must not be served to other tests'
+    # digests of the same demo audio (they count the calls those make).
+    env["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = str(demo_project.parent / "prefect-storage")
     cmd = [sys.executable, "-m", "newsroom", "digest", "--config", str(demo_project)]
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]

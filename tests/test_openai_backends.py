@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from newsroom.config import load_settings
-from newsroom.models import Episode, Segment, Transcript
+from newsroom.models import Episode, Segment, SummaryContent, Transcript
 from newsroom.openai_api import (
     PLACEHOLDER_KEY,
     BackendError,
@@ -109,7 +109,7 @@ def test_invented_quote_is_dropped_and_counted(tmp_path, fake_openai):
     good = (
         OpenAISummarizer(settings)
         .summarize(episode(), transcript(), "en")
-        .model_dump(exclude={"episode_id", "language", "backend", "prompt_version", "dropped_quotes"})
+        .model_dump(include=set(SummaryContent.model_fields))
     )
     good["notable_quotes"] = [
         {"text": "We never said this sentence on the show at all.", "timestamp": 3},
@@ -128,7 +128,7 @@ def test_code_fenced_or_repeated_output_is_retried_then_rejected(tmp_path, fake_
     base = (
         OpenAISummarizer(settings)
         .summarize(episode(), transcript(), "en")
-        .model_dump(exclude={"episode_id", "language", "backend", "prompt_version", "dropped_quotes"})
+        .model_dump(include=set(SummaryContent.model_fields))
     )
     fenced = {**base, "conclusion": "```\n## Conclusion\nAll good.\n```"}
     paragraph = "The hosts explain in detail how the assistant reviews code before lunch every day. "

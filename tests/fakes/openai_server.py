@@ -8,7 +8,10 @@ return invalid JSON. It enforces the real limits of the transcription endpoint: 
 
 Default answers are derived from the request so flows work without scripting: a structured
 summary is filled with sentences copied from the transcript in the prompt (with their [seconds]),
-and a transcription is the text registered for the uploaded audio's duration (see `speech`).
+or, when the prompt carries JSON instead (part summaries, tool results), with the values found
+there under the same keys; a request offering tools gets a deterministic policy (first every tool
+that needs no arguments, then every tool whose arguments the earlier results can fill, then the
+answer); and a transcription is the text registered for the uploaded audio's duration (see `speech`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+
+from tests.fakes.conversation import json_values, key_values, tool_policy, walk
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_AUDIO_SECONDS = 1400
@@ -52,6 +57,9 @@ class FakeOpenAI:
     transcription_latency: float = 0.0
     words_per_second: float = 2.5
     speech: str = "This is the fake transcription of the uploaded audio."
+    chat_rules: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # Switches --------------------------------------------------------------------------------------
@@ -69,13 +77,28 @@ class FakeOpenAI:
         {"finish_reason": "length", "content": str} | {"json": obj} (content as JSON)."""
         self.chat_script.extend(responses)
 
+    def script_chat_when(self, substring: str, response: dict[str, Any]) -> None:
+        """Answer every chat request whose messages contain `substring` with `response` (same forms as
+        `script_chat`), whatever order requests arrive in: e.g. refuse every part holding a phrase."""
+        self.chat_rules.append((substring, response))
+
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
             self.failures.clear()
             self.chat_script.clear()
             self.transcription_script.clear()
+            self.chat_rules.clear()
+            self.in_flight = self.max_in_flight = 0
         self.chat_latency = self.transcription_latency = 0.0
+
+    def _chat_answer(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        text = json.dumps(body.get("messages", []), ensure_ascii=False)
+        with self.lock:
+            for substring, response in self.chat_rules:
+                if substring in text:
+                    return response
+            return self.chat_script.popleft() if self.chat_script else None
 
     # Views -----------------------------------------------------------------------------------------
 
@@ -154,10 +177,16 @@ def create_app(state: FakeOpenAI) -> FastAPI:
     async def chat(request: Request) -> Any:
         body = await request.json()
         state.requests.append(Recorded(request.url.path, dict(request.headers), body, time.time()))
-        if state.chat_latency:
-            await asyncio.sleep(state.chat_latency)
-        scripted = state.chat_script.popleft() if state.chat_script else None
-        return JSONResponse(chat_response(body, scripted))
+        with state.lock:
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            if state.chat_latency:
+                await asyncio.sleep(state.chat_latency)
+            return JSONResponse(chat_response(body, state._chat_answer(body)))
+        finally:
+            with state.lock:
+                state.in_flight -= 1
 
     @app.post("/v1/audio/transcriptions")
     async def transcriptions(request: Request) -> Any:
@@ -268,6 +297,16 @@ def chat_response(body: dict[str, Any], scripted: dict[str, Any] | None) -> dict
         else:
             message["content"] = scripted.get("content", "")
         finish = scripted.get("finish_reason", finish)
+    elif body.get("tools") and body.get("tool_choice") != "none" and (calls := tool_policy(body)):
+        message["tool_calls"] = [
+            {
+                "id": f"call_{uuid.uuid4().hex[:8]}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+            for name, arguments in calls
+        ]
+        finish = "tool_calls"
     else:
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":
@@ -293,21 +332,67 @@ def chat_response(body: dict[str, Any], scripted: dict[str, Any] | None) -> dict
 # Schema filling: a plausible, valid answer built from the transcript lines in the prompt ----------------
 
 _LINE = re.compile(r"^\[(\d+(?:\.\d+)?)\]\s*(.+)$", re.MULTILINE)
+MAX_POOLED_ITEMS = 64
 
 
 def _transcript_lines(prompt: str) -> list[tuple[float, str]]:
     return [(float(t), text.strip()) for t, text in _LINE.findall(prompt)]
 
 
-def fill_schema(schema: dict[str, Any], prompt: str) -> Any:
-    lines = _transcript_lines(prompt) or [(0.0, "The episode discussed several topics.")]
-    defs = schema.get("$defs", {})
-    counter = {"i": 0}
+def _timed_pairs(prompt: str) -> list[tuple[float, str]]:
+    """(timestamp, text) of every JSON object in the prompt that has both, e.g. part summaries'
+    takeaways and quotes."""
+    pairs = []
+    for value in json_values(prompt):
+        for obj in walk(value):
+            if isinstance(obj.get("text"), str) and isinstance(obj.get("timestamp"), int | float):
+                pairs.append((float(obj["timestamp"]), obj["text"]))
+    return pairs
 
-    def next_line() -> tuple[float, str]:
-        line = lines[counter["i"] % len(lines)]
-        counter["i"] += 1
-        return line
+
+def fill_schema(schema: dict[str, Any], prompt: str) -> Any:
+    lines = (
+        _transcript_lines(prompt) or _timed_pairs(prompt) or [(0.0, "The episode discussed several topics.")]
+    )
+    pools = key_values(prompt)
+    chapters = [
+        (float(o["start"]), str(o["title"]))
+        for v in json_values(prompt)
+        for o in walk(v)
+        if isinstance(o.get("start"), int | float) and isinstance(o.get("title"), str)
+    ]
+    defs = schema.get("$defs", {})
+    counter = {"prose": 0, "timed": 0, "chapter": 0}
+    used: dict[str, int] = {}
+
+    def next_line(kind: str = "prose") -> tuple[float, str]:
+        """Timed items (quotes, takeaways) copy lines verbatim; prose says it in its own words, so
+        no sentence appears in two fields. Out of material, it varies rather than repeats."""
+        i = counter[kind]
+        counter[kind] += 1
+        t, text = lines[i % len(lines)]
+        if kind == "prose":
+            text = f"In short: {text}"
+        if i >= len(lines):
+            text = f"Point {i}: {text}"
+        return t, text
+
+    def pooled(name: str) -> Any:
+        values = list(dict.fromkeys(pools[name]))
+        i = used.get(name, 0)
+        used[name] = i + 1
+        return values[i % len(values)]
+
+    def item_count(node: dict[str, Any], name: str) -> int:
+        """As many items as the prompt has material for (part chapters, episodes), else two."""
+        item = resolve(node.get("items", {}))
+        props = item.get("properties", {})
+        if set(props) >= {"start", "title"} and chapters:
+            return min(MAX_POOLED_ITEMS, len(chapters))
+        keyed = [k for k in props if k.endswith("_id") and pools.get(k)]
+        if keyed:
+            return min(MAX_POOLED_ITEMS, len(set(pools[keyed[0]])))
+        return 2 if name not in ("people", "companies", "products") else 1
 
     def resolve(node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -323,26 +408,32 @@ def fill_schema(schema: dict[str, Any], prompt: str) -> Any:
         if kind == "object":
             props = node.get("properties", {})
             if set(props) >= {"text", "timestamp"}:
-                t, text = next_line()
+                t, text = next_line("timed")
                 return {
                     "text": text,
                     "timestamp": t,
                     **{k: build(v, k) for k, v in props.items() if k not in ("text", "timestamp")},
                 }
             if set(props) >= {"start", "title"}:
-                t, text = next_line()
+                if chapters:
+                    t, title = chapters[counter["chapter"] % len(chapters)]
+                    counter["chapter"] += 1
+                else:
+                    t, text = next_line()
+                    title = " ".join(text.split()[:5])
                 return {
                     "start": t,
-                    "title": " ".join(text.split()[:5]),
+                    "title": title,
                     **{k: build(v, k) for k, v in props.items() if k not in ("start", "title")},
                 }
             return {key: build(value, key) for key, value in props.items()}
         if kind == "array":
-            count = 2 if name not in ("people", "companies", "products") else 1
-            return [build(node.get("items", {}), name) for _ in range(count)]
+            return [build(node.get("items", {}), name) for _ in range(item_count(node, name))]
         if kind == "string":
             if "enum" in node:
                 return node["enum"][0]
+            if name.endswith("_id") and pools.get(name):
+                return pooled(name)
             if name in ("people",):
                 return "Ada Lovelace"
             if name in ("companies",):
