@@ -11,7 +11,7 @@ import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,6 +21,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+# Publish targets (folder, obsidian, email, webhook, buttondown) live in their own module.
+from newsroom.targets import FolderTarget, PublishTarget, PublishTargets  # noqa: F401
 
 DEFAULT_CONFIG = "newsroom.toml"
 CONFIG_ENV = "NEWSROOM_CONFIG"
@@ -130,14 +133,6 @@ class LLMConfig(Strict):
     editor_prompt: str = Field("editor.v1", description="Prompt file under prompts/newsletter/.")
 
 
-class FolderTarget(Strict):
-    type: Literal["folder"] = "folder"
-    path: str = Field(description="The issue and its notes are copied to <path>/<date>/.")
-
-
-PublishTarget = Annotated[FolderTarget, Field(discriminator="type")]
-
-
 class Prices(Strict):
     """Dollars per 1M tokens (in, out) and per audio minute; used for cost estimates only."""
 
@@ -183,7 +178,15 @@ class Settings(BaseSettings):
     sources: list[SourceConfig] = Field(default_factory=list)
     transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
-    publish: list[PublishTarget] = Field(default_factory=list, description="Targets besides out/<date>/.")
+    publish: PublishTargets = Field(default_factory=list, description="Targets besides out/<date>/.")
+    review: bool = Field(
+        False, description="Pause for approval (Prefect UI or `newsroom approve`) before publishing."
+    )
+    review_timeout_seconds: int = Field(
+        86400,
+        ge=1,
+        description="Unapproved after this long: the draft stays unpublished and the run says so.",
+    )
     prices: Prices = Field(default_factory=Prices)
 
     # Where the file was read from; paths in it are relative to its folder.
