@@ -214,6 +214,12 @@ def publish(
     republish: Annotated[
         bool, typer.Option("--republish", help="Send again what already went out, on purpose.")
     ] = False,
+    resend_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resend-unknown", help="Send deliveries an interrupted run left unconfirmed (check first)."
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would go where; send nothing.")
     ] = False,
@@ -260,7 +266,10 @@ def publish(
             )
             store.mark_digested(stored.episode_ids, n.id)
         run_id = f"cli-{utcnow():%Y%m%dT%H%M%S}"
-        outcomes = [deliver(make_publisher(t, settings), issue, ledger, run_id, republish)[0] for t in chosen]
+        outcomes = [
+            deliver(make_publisher(t, settings), issue, ledger, run_id, republish, resend_unknown)[0]
+            for t in chosen
+        ]
     out.print(f"Newsletter {n.id} ({stored.subject})" + (" · dry run, nothing sent" if dry_run else ""))
     print_publications(outcomes)
     if any(o.status in ("failed", "unknown") for o in outcomes):

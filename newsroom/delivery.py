@@ -51,15 +51,23 @@ def load_issue(stored: StoredNewsletter, settings: Settings) -> Issue:
 def _interrupted(entry: Entry) -> str:
     return (
         f"an earlier run was interrupted while sending this ({entry.updated[:19]} UTC): it may have arrived. "
-        f"Check, then send it again on purpose with `newsroom publish {entry.newsletter_id} "
-        f"--target {entry.target} --republish`"
+        f"Check, then send what did not arrive with `newsroom publish {entry.newsletter_id} "
+        f"--target {entry.target} --resend-unknown`"
     )
 
 
 def deliver(
-    publisher: Publisher, issue: Issue, ledger: Ledger, run_id: str | None, republish: bool = False
+    publisher: Publisher,
+    issue: Issue,
+    ledger: Ledger,
+    run_id: str | None,
+    republish: bool = False,
+    resend_unknown: bool = False,
 ) -> tuple[PublishOutcome, bool]:
-    """Send what the ledger says is still due; returns the outcome and whether a retry soon may help."""
+    """Send what the ledger says is still due; returns the outcome and whether a retry soon may help.
+
+    republish: send again what went out before (new idempotency keys). resend_unknown: send the
+    interrupted deliveries the user checked did not arrive (same keys, so the same Message-ID)."""
     install_redaction()
     target, nid = publisher.target, issue.newsletter.id
     name = target.name
@@ -94,7 +102,7 @@ def deliver(
             pending.append((unit, entry, again))
         elif entry.status == "sent":
             outcome.already_sent += 1
-        elif publisher.idempotent or publisher.can_reconcile:
+        elif publisher.idempotent or publisher.can_reconcile or resend_unknown:
             pending.append((unit, entry, False))
         else:
             if entry.status == "sending":

@@ -114,6 +114,11 @@ class EmailPublisher(Publisher):
             raise
         except smtplib.SMTPAuthenticationError as exc:
             raise PublishError(f"SMTP login as {target.username} refused by {where}: {_reply(exc)}") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise PublishError(
+                f"TLS with {where} failed: certificate verify failed: {exc.verify_message} "
+                "(a private CA? set ca_file)"
+            ) from None
         except ssl.SSLError as exc:
             raise PublishError(
                 f"TLS with {where} failed: {exc.reason or exc} (a private CA? set ca_file)"
