@@ -195,9 +195,9 @@ def print_publications(outcomes: list[Any]) -> None:
             + (f" · {p.message_id}" if p.message_id and p.status == "sent" else "")
         )
         if p.detail and p.status == "would-send":
-            out.print(f"  would send: {p.detail}", highlight=False)
+            out.print(f"  would send: {p.detail}", highlight=False, soft_wrap=True)
         if p.reason:
-            out.print(f"  {p.reason}", highlight=False)
+            out.print(f"  {p.reason}", highlight=False, soft_wrap=True, markup=False)
 
 
 # Publishing and review ----------------------------------------------------------------------------

@@ -119,6 +119,7 @@ def _resume(
 ) -> tuple[str, str]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
     from prefect.exceptions import FlowPauseTimeout, ObjectNotFound
     from prefect.flow_runs import resume_flow_run
 
@@ -128,7 +129,9 @@ def _resume(
                 flow_run = client.read_flow_run(UUID(ref))
             except ValueError:
                 found = client.read_flow_runs(
-                    flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[ref])), limit=2
+                    flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[ref])),
+                    sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+                    limit=2,
                 )
                 if not found:
                     raise ApproveError(f"no flow run named {ref!r} on {client.api_url}") from None

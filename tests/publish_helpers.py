@@ -102,14 +102,15 @@ retries = 0
 {extra}"""
 
 
-def webhook_block(name: str, fmt: str, url_env: str, extra: str = "") -> str:
+def webhook_block(name: str, fmt: str, url_env: str, extra: str = "", retries: int = 0) -> str:
     return f"""
 [[publish]]
 type = "webhook"
 name = "{name}"
 format = "{fmt}"
 url_env = "{url_env}"
-retries = 0
+retries = {retries}
+retry_delay_seconds = 0
 {extra}"""
 
 
