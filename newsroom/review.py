@@ -71,9 +71,21 @@ def review_draft(newsletter: Newsletter, markdown: str, targets: list[str], time
         # Poll every 2 s: a resume is picked up at once, and the load on the API is negligible.
         answer = pause_flow_run(wait_for_input=form, timeout=timeout_s, poll_interval=2)
     except FlowPauseTimeout:
+        _running_again(flow_run.get_id())
         return Decision("expired", newsletter.title)
     status: Literal["approved", "rejected"] = "approved" if answer.decision == "approve" else "rejected"
     return Decision(status, answer.subject.strip() or newsletter.title, answer.note.strip())
+
+
+def _running_again(flow_run_id: str | None) -> None:
+    """An expired pause would end the run as "never resumed" whatever it does next; set it running
+    again so the flow writes its report and ends with its own message."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Running
+
+    if flow_run_id:
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(UUID(flow_run_id), Running(message="review timed out"), force=True)
 
 
 class ApproveError(Exception):
