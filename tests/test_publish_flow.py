@@ -287,3 +287,35 @@ def test_secrets_never_reach_logs_reports_or_outputs(
         publish_receiver.to("/v1/emails")[0].headers["Authorization"] == f"Token {BUTTONDOWN_KEY}-but-revoked"
     )
     assert publish_receiver.to("/slack/")[0].path.endswith(SLACK_TOKEN)
+
+
+def test_run_logs_sent_to_the_prefect_api_are_masked(monkeypatch: pytest.MonkeyPatch):
+    """Even a library that logs a secret (or raises with it) cannot put it in the run's logs."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging import get_run_logger
+    from prefect.logging.handlers import APILogWorker
+    from prefect.runtime import flow_run
+
+    from newsroom.secrets import get_secret, install_redaction
+
+    monkeypatch.setenv("SOME_TOKEN", "tok-Planted-e5a1c9")
+
+    @flow
+    def careless() -> str:
+        token = get_secret("SOME_TOKEN")
+        install_redaction()
+        try:
+            raise RuntimeError(f"upstream said: bad token {token}")
+        except RuntimeError:
+            get_run_logger().exception("request with %s failed", token)
+        return str(flow_run.get_id())
+
+    run_id = careless()
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])), limit=50, offset=0)
+    text = "\n".join(log.message for log in logs)
+    assert "request with [REDACTED] failed" in text and "bad token [REDACTED]" in text
+    assert "tok-Planted-e5a1c9" not in text
