@@ -206,7 +206,7 @@ def print_publications(outcomes: list[Any]) -> None:
 @app.command()
 def publish(
     newsletter: Annotated[
-        str | None, typer.Argument(help="Newsletter id or date (YYYY-MM-DD) [default: the latest].")
+        str | None, typer.Argument(help="Newsletter id or date, YYYY-MM-DD (default: the latest).")
     ] = None,
     target: Annotated[
         list[str] | None, typer.Option("--target", "-t", help="Only this target (repeat for more).")
@@ -238,9 +238,10 @@ def publish(
     ledger = Ledger(store)
     stored = ledger.find(newsletter)
     if stored is None:
+        which = f"{newsletter} " if newsletter else ""
         console.print(
-            f"[bold red]No newsletter {newsletter or ''} in {settings.library_dir}[/] "
-            "(`newsroom digest` drafts one)"
+            f"[bold red]No newsletter {which}in {settings.library_dir}[/] (`newsroom digest` drafts one)",
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     names = [t.name for t in settings.publish]
@@ -249,7 +250,8 @@ def publish(
         console.print(
             f"[bold red]No target named {', '.join(unknown)}[/]; configured: {', '.join(names) or 'none'}"
             if unknown
-            else "[bold red]No [[publish]] targets in the config[/] (see the README's Publishing section)"
+            else "[bold red]No \\[\\[publish]] targets in the config[/] (see the README's Publishing section)",
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     chosen = [t for t in settings.publish if not target or t.name in target]
@@ -270,7 +272,10 @@ def publish(
             deliver(make_publisher(t, settings), issue, ledger, run_id, republish, resend_unknown)[0]
             for t in chosen
         ]
-    out.print(f"Newsletter {n.id} ({stored.subject})" + (" · dry run, nothing sent" if dry_run else ""))
+    out.print(
+        f"Newsletter {n.id} ({stored.subject})" + (" · dry run, nothing sent" if dry_run else ""),
+        soft_wrap=True,
+    )
     print_publications(outcomes)
     if any(o.status in ("failed", "unknown") for o in outcomes):
         raise typer.Exit(1)
@@ -279,11 +284,11 @@ def publish(
 @app.command()
 def approve(
     run: Annotated[
-        str | None, typer.Argument(help="Flow run id or name [default: the one run waiting for review].")
+        str | None, typer.Argument(help="Flow run id or name (default: the one run waiting for review).")
     ] = None,
     reject: Annotated[bool, typer.Option("--reject", help="Reject the draft: publish nothing.")] = False,
     subject: Annotated[
-        str | None, typer.Option("--subject", "-s", help="Subject line [default: the draft's title].")
+        str | None, typer.Option("--subject", "-s", help="Subject line (default: the draft's title).")
     ] = None,
     note: Annotated[str, typer.Option("--note", "-n", help="A note kept in the run report.")] = "",
     config: ConfigOption = None,
@@ -300,7 +305,9 @@ def approve(
             Ledger(Store(settings.library_dir)), run, not reject, subject, note
         )
     except ApproveError as exc:
-        console.print(f"[bold red]Cannot {'reject' if reject else 'approve'}:[/] {exc}")
+        console.print(
+            f"[bold red]Cannot {'reject' if reject else 'approve'}:[/] {exc}", soft_wrap=True, highlight=False
+        )
         raise typer.Exit(1) from None
     verb = "Rejected" if reject else "Approved"
     out.print(

@@ -94,16 +94,19 @@ def deliver(
         return _finish(outcome, reasons, 0), bool(state["retryable"])
 
     entries = ledger.entries(nid, name)
-    pending: list[tuple[str, Entry | None, bool]] = []  # (recipient, ledger entry, new generation)
+    # The target's generation: --republish starts a new one (once per run: a retry continues it).
+    current = max((e.generation for e in entries.values()), default=0)
+    started_here = any(e.run_id == run_id and e.generation == current for e in entries.values())
+    generation = current + 1 if republish and entries and not started_here else current
+    pending: list[tuple[str, Entry | None, int]] = []  # (recipient, ledger entry, generation to send in)
     for unit in units:
         entry = entries.get(unit)
-        again = republish and entry is not None and entry.run_id != run_id and entry.status != "failed"
-        if entry is None or entry.status == "failed" or again:
-            pending.append((unit, entry, again))
+        if entry is None or entry.generation < generation or entry.status == "failed":
+            pending.append((unit, entry, generation))
         elif entry.status == "sent":
             outcome.already_sent += 1
         elif publisher.idempotent or publisher.can_reconcile or resend_unknown:
-            pending.append((unit, entry, False))
+            pending.append((unit, entry, entry.generation))  # the same key as the interrupted attempt
         else:
             if entry.status == "sending":
                 ledger.fail(nid, name, unit, _interrupted(entry), unknown=True)
@@ -115,7 +118,7 @@ def deliver(
     try:
         with publisher.session():
             fatal: PublishError | None = None
-            for unit, entry, again in pending:
+            for unit, entry, gen in pending:
                 done.add(unit)
                 if fatal is not None:
                     failed(unit, PublishError(f"not sent: {fatal}", transient=True), begun=False)
@@ -124,6 +127,7 @@ def deliver(
                     if (
                         entry is not None
                         and entry.status in ("sending", "unknown")
+                        and entry.generation == gen
                         and publisher.can_reconcile
                     ):
                         found = publisher.find_sent(issue, unit, entry.key)
@@ -132,7 +136,7 @@ def deliver(
                             outcome.sent += 1
                             outcome.message_id = found
                             continue
-                    key = ledger.begin(nid, name, unit, run_id, new_generation=again)
+                    key = ledger.begin(nid, name, unit, run_id, gen)
                 except PublishError as exc:
                     failed(unit, exc, begun=False)
                     continue

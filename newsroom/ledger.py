@@ -4,7 +4,8 @@ Every delivery records its intent (`begin`, status 'sending') before it talks to
 confirmation (`confirm`, status 'sent' plus the message id) after. So a retry, a re-run or a crash
 in between never sends twice: 'sent' is skipped, and a 'sending' left by a crash means "it may have
 gone out" — re-sent only where the target can tell us it did not (an idempotency key, a lookup).
-`--republish` starts a new generation on purpose, with new idempotency keys.
+`--republish` starts a new generation of a target on purpose, with new idempotency keys; a run that
+dies half-way through one is finished by the next run like any other interrupted delivery.
 """
 
 from __future__ import annotations
@@ -149,18 +150,12 @@ class Ledger:
         return {r["recipient"]: _entry(r) for r in rows}
 
     def begin(
-        self, newsletter_id: str, target: str, recipient: str, run_id: str | None, new_generation: bool
+        self, newsletter_id: str, target: str, recipient: str, run_id: str | None, generation: int = 0
     ) -> str:
-        """Record the intent to send and return the idempotency key to send with."""
+        """Record the intent to send (in `generation`) and return the idempotency key to send with."""
         now = _now()
+        key = idempotency_key(newsletter_id, target, recipient, generation)
         with self.store.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute(
-                "SELECT generation FROM publications WHERE newsletter_id=? AND target=? AND recipient=?",
-                (newsletter_id, target, recipient),
-            ).fetchone()
-            generation = (row["generation"] + (1 if new_generation else 0)) if row else 0
-            key = idempotency_key(newsletter_id, target, recipient, generation)
             db.execute(
                 """INSERT INTO publications (newsletter_id, target, recipient, status, idempotency_key,
                      attempts, generation, run_id, created, updated) VALUES (?, ?, ?, 'sending', ?, 1, ?, ?, ?, ?)
@@ -169,7 +164,6 @@ class Ledger:
                      attempts=attempts+1, error=NULL, run_id=excluded.run_id, updated=excluded.updated""",
                 (newsletter_id, target, recipient, key, generation, run_id, now, now),
             )
-            db.execute("COMMIT")
         return key
 
     def confirm(self, newsletter_id: str, target: str, recipient: str, message_id: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from newsroom.config import Settings
@@ -28,7 +28,7 @@ def episode(n: int, title: str) -> Episode:
         title=title,
         url=f"https://example.com/ep{n}",
         media_url=f"https://example.com/ep{n}.mp3",
-        published=datetime(2026, 11, 20 + n, tzinfo=UTC),
+        published=datetime(2026, 11, 20, tzinfo=UTC) + timedelta(hours=n),
     )
 
 

@@ -26,6 +26,9 @@ from tests.publish_helpers import (
     webhook_block,
 )
 
+# aiosmtpd warns that implicit TLS turns off its (STARTTLS-only) auth_require_tls; expected here.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
 
 def setup(tmp_path: Path, body: str, subject: str | None = None):
     settings = load_settings(write_config(tmp_path, body))
