@@ -94,6 +94,10 @@ def deliver(
         return _finish(outcome, reasons, 0), bool(state["retryable"])
 
     entries = ledger.entries(nid, name)
+    if "" not in units and "" in entries:
+        # A failure recorded before the recipients could be read (a missing list file), now fixed.
+        ledger.drop(nid, name, "")
+        del entries[""]
     # The target's generation: --republish starts a new one (once per run: a retry continues it).
     current = max((e.generation for e in entries.values()), default=0)
     started_here = any(e.run_id == run_id and e.generation == current for e in entries.values())
@@ -145,6 +149,9 @@ def deliver(
                 except PublishError as exc:
                     failed(unit, exc, begun=True)
                     fatal = exc if exc.fatal else None
+                    continue
+                except Exception as exc:  # a bug or bad data (not the target): it failed before sending
+                    failed(unit, PublishError(f"{type(exc).__name__}: {exc}"), begun=True)
                     continue
                 ledger.confirm(nid, name, unit, message_id)
                 outcome.sent += 1

@@ -210,6 +210,13 @@ class Ledger:
                 (status, message_id, error, _now(), newsletter_id, target, recipient),
             )
 
+    def drop(self, newsletter_id: str, target: str, recipient: str) -> None:
+        with self.store.connect() as db:
+            db.execute(
+                "DELETE FROM publications WHERE newsletter_id=? AND target=? AND recipient=?",
+                (newsletter_id, target, recipient),
+            )
+
     def to_retry(self, max_attempts: int, resendable: set[str]) -> list[tuple[str, str]]:
         """(newsletter, target) pairs of approved newsletters with a delivery still due: failed ones
         (up to max_attempts), interrupted ones, and 'unknown' ones where the target can be asked."""

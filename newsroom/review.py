@@ -74,7 +74,8 @@ def review_draft(newsletter: Newsletter, markdown: str, targets: list[str], time
         _running_again(flow_run.get_id())
         return Decision("expired", newsletter.title)
     status: Literal["approved", "rejected"] = "approved" if answer.decision == "approve" else "rejected"
-    return Decision(status, answer.subject.strip() or newsletter.title, answer.note.strip())
+    subject = " ".join(answer.subject.split())  # a subject line is one line
+    return Decision(status, subject or newsletter.title, answer.note.strip())
 
 
 def _running_again(flow_run_id: str | None) -> None:

@@ -321,3 +321,23 @@ def test_dry_run_plan_previews_and_checks_without_sending(
     eml = (previews / "email.eml").read_text()
     assert "Subject: Test Weekly" in eml and "multipart/alternative" in eml
     assert json.loads((previews / "slack.json").read_text())["text"].startswith("*Test Weekly")
+
+
+def test_a_missing_reader_list_fails_the_target_until_it_is_there(
+    tmp_path: Path, smtp_server: SMTPServer, tls_certs: Certs, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    body = email_block(smtp_server, tls_certs, [], extra='to_file = "readers.txt"').replace("to = []\n", "")
+    _, issue, ledger, pubs = setup(tmp_path, body)
+    outcome, _ = deliver(pubs["email"], issue, ledger, "run-1")
+    assert outcome.status == "failed" and "cannot read the recipient list" in outcome.reason
+    assert "readers.txt" in outcome.reason and smtp_server.handler.messages == []
+    assert ledger.to_retry(3, set()) == [(issue.newsletter.id, "email")]  # the next run tries again
+
+    (tmp_path / "readers.txt").write_text("dana@example.org\nnot an address\n")
+    outcome, _ = deliver(pubs["email"], issue, ledger, "run-2")
+    assert (outcome.sent, outcome.failed) == (
+        1,
+        1,
+    ) and "'not an address' is not an email address" in outcome.reason
+    assert set(ledger.entries(issue.newsletter.id, "email")) == {"dana@example.org", "not an address"}

@@ -40,7 +40,7 @@ def build_message(
     issue: Issue, target: EmailTarget, recipient: str, key: str, html: str, text: str
 ) -> EmailMessage:
     msg = EmailMessage(policy=SMTP_POLICY)
-    msg["Subject"] = issue.subject
+    msg["Subject"] = " ".join(issue.subject.split())  # one line: a header cannot hold a newline
     msg["From"] = target.sender
     msg["To"] = recipient
     msg["Date"] = format_datetime(utcnow())
