@@ -228,50 +228,14 @@ def publish(
     """Publish a stored newsletter: retry failed targets, release a draft, or --republish on purpose."""
     settings = _settings(config)
     _quiet_prefect(False)
-    from newsroom.delivery import deliver, load_issue, plan
-    from newsroom.ledger import Ledger
-    from newsroom.models import utcnow
-    from newsroom.publishers import make_publisher
-    from newsroom.store import Store
+    from newsroom.delivery import CannotPublishError, publish_stored
 
-    store = Store(settings.library_dir)
-    ledger = Ledger(store)
-    stored = ledger.find(newsletter)
-    if stored is None:
-        which = f"{newsletter} " if newsletter else ""
-        console.print(
-            f"[bold red]No newsletter {which}in {settings.library_dir}[/] (`newsroom digest` drafts one)",
-            soft_wrap=True,
-        )
-        raise typer.Exit(2)
-    names = [t.name for t in settings.publish]
-    unknown = sorted(set(target or []) - set(names))
-    if unknown or not names:
-        console.print(
-            f"[bold red]No target named {', '.join(unknown)}[/]; configured: {', '.join(names) or 'none'}"
-            if unknown
-            else "[bold red]No \\[\\[publish]] targets in the config[/] (see the README's Publishing section)",
-            soft_wrap=True,
-        )
-        raise typer.Exit(2)
-    chosen = [t for t in settings.publish if not target or t.name in target]
-    issue = load_issue(stored, settings)
+    try:
+        stored, outcomes = publish_stored(settings, newsletter, target, republish, resend_unknown, dry_run)
+    except CannotPublishError as exc:
+        console.print(f"[bold red]{exc}[/]", soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(2) from None
     n = stored.newsletter
-    if dry_run:
-        previews = settings.output_dir / n.date / "dry-run" / "publish"
-        outcomes = [plan(make_publisher(t, settings), issue, ledger, previews) for t in chosen]
-    else:
-        if stored.status != "approved":
-            # Publishing by hand is the approval: its episodes are now in a newsletter.
-            ledger.set_status(
-                n.id, "approved", note=f"published with `newsroom publish` (was {stored.status})"
-            )
-            store.mark_digested(stored.episode_ids, n.id)
-        run_id = f"cli-{utcnow():%Y%m%dT%H%M%S}"
-        outcomes = [
-            deliver(make_publisher(t, settings), issue, ledger, run_id, republish, resend_unknown)[0]
-            for t in chosen
-        ]
     out.print(
         f"Newsletter {n.id} ({stored.subject})" + (" · dry run, nothing sent" if dry_run else ""),
         soft_wrap=True,

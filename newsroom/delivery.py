@@ -13,8 +13,8 @@ from pathlib import Path
 
 from newsroom.config import Settings
 from newsroom.ledger import Entry, Ledger, StoredNewsletter
-from newsroom.models import Episode, Newsletter, PublishOutcome, Summary
-from newsroom.publishers import Issue, Publisher, PublishError
+from newsroom.models import Episode, Newsletter, PublishOutcome, Summary, utcnow
+from newsroom.publishers import Issue, Publisher, PublishError, make_publisher
 from newsroom.publishing import render_newsletter
 from newsroom.secrets import install_redaction, redact
 from newsroom.store import Store
@@ -207,3 +207,47 @@ def plan(
         (preview_dir / filename).write_bytes(content)
         outcome.detail += f" (preview: {preview_dir / filename})"
     return outcome
+
+
+class CannotPublishError(Exception):
+    """`newsroom publish` has nothing to work on; the message says what is missing."""
+
+
+def publish_stored(
+    settings: Settings,
+    ref: str | None,
+    only: list[str] | None = None,
+    republish: bool = False,
+    resend_unknown: bool = False,
+    dry_run: bool = False,
+) -> tuple[StoredNewsletter, list[PublishOutcome]]:
+    """`newsroom publish`: a stored newsletter to its targets (or a dry run of that), without Prefect."""
+    store = Store(settings.library_dir)
+    ledger = Ledger(store)
+    stored = ledger.find(ref)
+    if stored is None:
+        which = f"{ref} " if ref else ""
+        raise CannotPublishError(
+            f"No newsletter {which}in {settings.library_dir} (`newsroom digest` drafts one)"
+        )
+    names = [t.name for t in settings.publish]
+    if not names:
+        raise CannotPublishError("No [[publish]] targets in the config (see the README's Publishing section)")
+    if unknown := sorted(set(only or []) - set(names)):
+        raise CannotPublishError(f"No target named {', '.join(unknown)}; configured: {', '.join(names)}")
+    chosen = [t for t in settings.publish if not only or t.name in only]
+    issue = load_issue(stored, settings)
+    n = stored.newsletter
+    if dry_run:
+        previews = settings.output_dir / n.date / "dry-run" / "publish"
+        return stored, [plan(make_publisher(t, settings), issue, ledger, previews) for t in chosen]
+    if stored.status != "approved":
+        # Publishing by hand is the approval: its episodes are now in a newsletter.
+        ledger.set_status(n.id, "approved", note=f"published with `newsroom publish` (was {stored.status})")
+        store.mark_digested(stored.episode_ids, n.id)
+    run_id = f"cli-{utcnow():%Y%m%dT%H%M%S%f}"
+    outcomes = [
+        deliver(make_publisher(t, settings), issue, ledger, run_id, republish, resend_unknown)[0]
+        for t in chosen
+    ]
+    return stored, outcomes
