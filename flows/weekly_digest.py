@@ -21,7 +21,7 @@ from newsroom.stt import make_stt
 from newsroom.summarizer import make_summarizer
 from tasks.discover import discover_source
 from tasks.draft import draft_newsletter
-from tasks.publish import publish_newsletter
+from tasks.publish import publish_newsletter, release_newsletter, retry_failed_deliveries
 
 
 class DigestFailedError(Exception):
@@ -35,9 +35,17 @@ def window_start(store: Store, since: date | None, days: int, now: datetime) -> 
     return store.last_successful_window_end() or now - timedelta(days=days)
 
 
+class ReviewTimeoutError(Exception):
+    """Nobody approved the draft in time: nothing was published (the report says so)."""
+
+
 @flow(name="weekly-digest", log_prints=True)
 def weekly_digest(
-    config: str = "newsroom.toml", since: date | None = None, force: bool = False, dry_run: bool = False
+    config: str = "newsroom.toml",
+    since: date | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    republish: bool = False,
 ) -> RunReport:
     """Turn what the sources published since the last run into this week's newsletter."""
     settings = load_settings(config)
@@ -94,6 +102,7 @@ def weekly_digest(
     report.episodes = [r.outcome for r in results] + report.episodes
     stories = [(r.episode, r.summary) for r in results if r.summary is not None]
 
+    released = newsletter_id = None
     if stories:
         draft = draft_newsletter(stories, settings, now.date(), run_id)
         newsletter = draft.newsletter
@@ -101,7 +110,12 @@ def weekly_digest(
         written = publish_newsletter(newsletter, stories, report, settings, dry_run)
         report.newsletter_path = written["markdown"]
         folder = settings.output_dir / newsletter.date / ("dry-run" if dry_run else "")
-        if not dry_run:
+        # Review (if asked) and delivery to every [[publish]] target, each exactly once.
+        newsletter_id = newsletter.id
+        released = release_newsletter(
+            newsletter, stories, report, settings, written["markdown"], dry_run, republish
+        )
+        if released == "approved":
             store.mark_digested([e.id for e, _ in stories], newsletter.id)
     else:
         folder = settings.output_dir / now.date().isoformat() / ("dry-run" if dry_run else "")
@@ -109,6 +123,8 @@ def weekly_digest(
             "Nothing new since the last run." if not results else "No episode could be summarized."
         )
 
+    if not dry_run:
+        retry_failed_deliveries(report, settings, exclude=newsletter_id)
     report.finished = utcnow()
     failed_all = (results and not stories) or (settings.sources and not found)
     write_report(folder, report, settings)
@@ -119,6 +135,8 @@ def weekly_digest(
             "; ".join(e.reason or "" for e in report.episodes if e.status == "failed")
             or "; ".join(s.reason or "" for s in report.sources if s.status == "failed")
         )
+    if released == "expired":
+        raise ReviewTimeoutError(f"Review {report.review}: nothing was published; see {folder / 'report.md'}")
     return report
 
 

@@ -100,6 +100,9 @@ def digest(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Process and render, but publish nothing.")
     ] = False,
+    republish: Annotated[
+        bool, typer.Option("--republish", help="Send this issue again to targets it already reached.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:
     """Run the weekly digest: discover, transcribe, summarize, draft and publish."""
@@ -124,6 +127,7 @@ def digest(
             since=since.date() if since else None,
             force=force,
             dry_run=dry_run,
+            republish=republish,
             return_state=True,
         )
     report = Store(settings.library_dir).last_report()
@@ -169,7 +173,110 @@ def print_report(report: Any, elapsed: float) -> None:
     if report.newsletter_path:
         label = "Preview (dry run, nothing published)" if report.dry_run else "Newsletter"
         out.print(f"{label}: {report.newsletter_path}")
+    if report.review:
+        out.print(f"Review: {report.review}")
+    print_publications(report.publications)
     out.print(f"Estimated cost ${report.total_cost:.4f} · {elapsed:.1f} s")
+
+
+def print_publications(outcomes: list[Any]) -> None:
+    colors = {
+        "sent": "green",
+        "already-sent": "cyan",
+        "would-send": "cyan",
+        "failed": "red",
+        "unknown": "yellow",
+    }
+    for p in outcomes:
+        counts = f"sent {p.sent}" + (f", already {p.already_sent}" if p.already_sent else "")
+        counts += f", failed {p.failed}" if p.failed else ""
+        out.print(
+            f"Publish [bold]{p.target}[/] ({p.type}): [{colors.get(p.status, 'white')}]{p.status}[/] ({counts})"
+            + (f" · {p.message_id}" if p.message_id and p.status == "sent" else "")
+        )
+        if p.detail and p.status == "would-send":
+            out.print(f"  would send: {p.detail}", highlight=False, soft_wrap=True)
+        if p.reason:
+            out.print(f"  {p.reason}", highlight=False, soft_wrap=True, markup=False)
+
+
+# Publishing and review ----------------------------------------------------------------------------
+
+
+@app.command()
+def publish(
+    newsletter: Annotated[
+        str | None, typer.Argument(help="Newsletter id or date, YYYY-MM-DD (default: the latest).")
+    ] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Only this target (repeat for more).")
+    ] = None,
+    republish: Annotated[
+        bool, typer.Option("--republish", help="Send again what already went out, on purpose.")
+    ] = False,
+    resend_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resend-unknown", help="Send deliveries an interrupted run left unconfirmed (check first)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would go where; send nothing.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Publish a stored newsletter: retry failed targets, release a draft, or --republish on purpose."""
+    settings = _settings(config)
+    _quiet_prefect(False)
+    from newsroom.delivery import CannotPublishError, publish_stored
+
+    try:
+        stored, outcomes = publish_stored(settings, newsletter, target, republish, resend_unknown, dry_run)
+    except CannotPublishError as exc:
+        console.print(f"[bold red]{exc}[/]", soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    n = stored.newsletter
+    out.print(
+        f"Newsletter {n.id} ({stored.subject})" + (" · dry run, nothing sent" if dry_run else ""),
+        soft_wrap=True,
+    )
+    print_publications(outcomes)
+    if any(o.status in ("failed", "unknown") for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def approve(
+    run: Annotated[
+        str | None, typer.Argument(help="Flow run id or name (default: the one run waiting for review).")
+    ] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject the draft: publish nothing.")] = False,
+    subject: Annotated[
+        str | None, typer.Option("--subject", "-s", help="Subject line (default: the draft's title).")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", "-n", help="A note kept in the run report.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Approve (or --reject) a digest run that is paused for review; the run then continues or stops."""
+    settings = _settings(config)
+    _quiet_prefect(False)
+    from newsroom.ledger import Ledger
+    from newsroom.review import ApproveError, resume_review
+    from newsroom.store import Store
+
+    try:
+        run_id, sent_subject = resume_review(
+            Ledger(Store(settings.library_dir)), run, not reject, subject, note
+        )
+    except ApproveError as exc:
+        console.print(
+            f"[bold red]Cannot {'reject' if reject else 'approve'}:[/] {exc}", soft_wrap=True, highlight=False
+        )
+        raise typer.Exit(1) from None
+    verb = "Rejected" if reject else "Approved"
+    out.print(
+        f"{verb} run {run_id}" + ("" if reject else f" with subject {sent_subject!r}; it publishes now.")
+    )
 
 
 # Single stages, for debugging ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,6 +21,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+# Publish targets (folder, obsidian, email, webhook, buttondown) live in their own module.
+from newsroom.targets import FolderTarget, PublishTarget, PublishTargets  # noqa: F401
 
 DEFAULT_CONFIG = "newsroom.toml"
 CONFIG_ENV = "NEWSROOM_CONFIG"
@@ -154,14 +157,6 @@ class EditorConfig(Strict):
     max_stories: int = Field(8, ge=1, le=50, description="Most stories in one issue.")
 
 
-class FolderTarget(Strict):
-    type: Literal["folder"] = "folder"
-    path: str = Field(description="The issue and its notes are copied to <path>/<date>/.")
-
-
-PublishTarget = Annotated[FolderTarget, Field(discriminator="type")]
-
-
 DEFAULT_CHAT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4.1-mini": (0.40, 1.60),
@@ -221,7 +216,15 @@ class Settings(BaseSettings):
     transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     editor: EditorConfig = Field(default_factory=EditorConfig)
-    publish: list[PublishTarget] = Field(default_factory=list, description="Targets besides out/<date>/.")
+    publish: PublishTargets = Field(default_factory=list, description="Targets besides out/<date>/.")
+    review: bool = Field(
+        False, description="Pause for approval (Prefect UI or `newsroom approve`) before publishing."
+    )
+    review_timeout_seconds: int = Field(
+        86400,
+        ge=1,
+        description="Unapproved after this long: the draft stays unpublished and the run says so.",
+    )
     prices: Prices = Field(default_factory=Prices)
 
     # Where the file was read from; paths in it are relative to its folder.

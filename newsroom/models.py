@@ -204,6 +204,24 @@ class ToolCallRecord(Model):
     seconds: float = 0.0
 
 
+PublishStatus = Literal["sent", "already-sent", "failed", "unknown", "would-send", "not-sent"]
+
+
+class PublishOutcome(Model):
+    """One target of one newsletter in the run report: what went out, what failed and why."""
+
+    newsletter_id: str
+    target: str
+    type: str
+    status: PublishStatus
+    sent: int = Field(0, description="Messages/notes delivered by this run.")
+    already_sent: int = Field(0, description="Delivered by an earlier run; not sent again.")
+    failed: int = 0
+    message_id: str | None = Field(None, description="The target's id for what was sent.")
+    detail: str = Field("", description="What went (or would go) where.")
+    reason: str | None = None
+
+
 class RunReport(Model):
     run_id: str
     started: datetime
@@ -222,6 +240,8 @@ class RunReport(Model):
         default_factory=dict, description="Quotes dropped, newsletter items repaired/dropped/added."
     )
     editor_cost_usd: float = 0.0
+    review: str | None = Field(None, description="approved / rejected / timed out, with the reviewer's note.")
+    publications: list[PublishOutcome] = Field(default_factory=list)
 
     @property
     def total_cost(self) -> float:

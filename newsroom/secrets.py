@@ -54,13 +54,17 @@ class RedactingFilter(logging.Filter):
             cleaned = redact(message)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
+            if record.exc_info and not record.exc_text:
+                # Handlers format the traceback from exc_text when it is set: mask it there too.
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
 def install_redaction() -> None:
     """Attach the filter to every handler of the root and Prefect loggers."""
     flt = RedactingFilter()
-    for name in ("", "prefect", "newsroom", "httpx", "openai"):
+    # prefect.flow_runs/task_runs carry the handlers that send run logs to the Prefect API.
+    for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "newsroom", "httpx", "openai"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(flt)

@@ -70,6 +70,40 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX calls_episode ON calls(episode_id);
     """,
+    # 2: the publish ledger (newsroom.ledger): each newsletter, and each (newsletter, target, recipient)
+    # with its state and the target's message id, so nothing is sent twice.
+    """
+    CREATE TABLE newsletters (
+        id TEXT PRIMARY KEY,
+        date TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        data TEXT NOT NULL,
+        episode_ids TEXT NOT NULL,
+        backends TEXT NOT NULL DEFAULT '{}',
+        run_id TEXT,
+        status TEXT NOT NULL,
+        review_note TEXT,
+        api_url TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE publications (
+        newsletter_id TEXT NOT NULL REFERENCES newsletters(id),
+        target TEXT NOT NULL,
+        recipient TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        message_id TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        generation INTEGER NOT NULL DEFAULT 0,
+        run_id TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (newsletter_id, target, recipient)
+    );
+    CREATE INDEX publications_status ON publications(status);
+    """,
 ]
 
 _lock = threading.Lock()

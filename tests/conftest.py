@@ -25,6 +25,9 @@ import pytest  # noqa: E402
 import newsroom  # noqa: E402,F401
 from tests.fakes.media_server import MediaServer  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAIServer  # noqa: E402
+from tests.fakes.publish_receiver import PublishReceiver  # noqa: E402
+from tests.fakes.smtp_server import SMTPServer  # noqa: E402
+from tests.fakes.tls import Certs, make_certs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo"
@@ -117,3 +120,41 @@ def espeak(text: str, out: Path, rate: int = 165) -> Path:
 @pytest.fixture(scope="session")
 def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("speech")
+
+
+# Publishing: a real SMTP server (STARTTLS + AUTH) and a webhook/Buttondown receiver on loopback.
+# The credentials are distinctive so the secret scan can look for them everywhere.
+SMTP_USER = "newsroom"
+SMTP_PASSWORD = "smtp-pw-Planted-9c41e7"
+BUTTONDOWN_KEY = "bd-key-Planted-5a7f02"
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    return make_certs(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def smtp_server_session(tls_certs: Certs) -> Iterator[SMTPServer]:
+    with SMTPServer(tls_certs, SMTP_USER, SMTP_PASSWORD, mode="starttls") as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_server(smtp_server_session: SMTPServer) -> Iterator[SMTPServer]:
+    smtp_server_session.reset()
+    yield smtp_server_session
+    smtp_server_session.reset()
+
+
+@pytest.fixture(scope="session")
+def publish_receiver_session() -> Iterator[PublishReceiver]:
+    with PublishReceiver(buttondown_key=BUTTONDOWN_KEY) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def publish_receiver(publish_receiver_session: PublishReceiver) -> Iterator[PublishReceiver]:
+    publish_receiver_session.reset()
+    yield publish_receiver_session
+    publish_receiver_session.reset()

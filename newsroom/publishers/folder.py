@@ -1,0 +1,31 @@
+"""Folder: the issue in Markdown, HTML email, plain text and JSON, plus the episode notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsroom.models import RunReport, utcnow
+from newsroom.publishers.base import Issue, Publisher, PublishError
+from newsroom.publishing import write_issue_folder
+from newsroom.targets import FolderTarget
+
+
+class FolderPublisher(Publisher):
+    idempotent = True
+    target: FolderTarget
+
+    def folder(self, issue: Issue) -> Path:
+        return self.settings.resolve(self.target.path) / issue.newsletter.date
+
+    def send(self, issue: Issue, recipient: str, key: str) -> str:
+        folder = self.folder(issue)
+        # write_issue_folder reads only the backends from a report.
+        report = RunReport(run_id=f"publish-{issue.newsletter.id}", started=utcnow(), backends=issue.backends)
+        try:
+            written = write_issue_folder(folder, issue.newsletter, issue.stories, report, self.settings)
+        except OSError as exc:
+            raise PublishError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+        return str(written["markdown"])
+
+    def describe(self, issue: Issue) -> str:
+        return f"newsletter.md/.html/.txt/.json and {2 * len(issue.stories)} notes in {self.folder(issue)}"

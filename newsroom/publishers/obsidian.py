@@ -1,0 +1,98 @@
+"""Obsidian vault: transcript and summary notes per episode, and the newsletter as a note.
+
+Notes are updated in place. What the user wrote under the Notes heading of a transcript note (or
+of the newsletter note) is read back first and kept, so re-publishing never clobbers it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from newsroom.notes import note_name, related_episodes, summary_note, transcript_note
+from newsroom.publishers.base import Issue, Publisher, PublishError
+from newsroom.render import HEADINGS, headings, render
+from newsroom.store import Store, write_text
+from newsroom.targets import ObsidianTarget
+
+_NOTES = {h["notes"] for h in HEADINGS.values()}
+# Headings the templates write after the Notes section: where the user's part ends.
+_AFTER_NOTES = {h[key] for h in HEADINGS.values() for key in ("takeaways", "related")}
+
+
+def user_notes(text: str) -> str:
+    """What stands under a `## Notes` heading, up to the next heading the template writes (or the end:
+    the newsletter note ends with its Notes)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if _heading(line) in _NOTES), None)
+    if start is None:
+        return ""
+    end = next((i for i in range(start + 1, len(lines)) if _heading(lines[i]) in _AFTER_NOTES), len(lines))
+    return "\n".join(lines[start + 1 : end]).strip("\n").rstrip()
+
+
+def _heading(line: str) -> str | None:
+    match = re.match(r"^##\s+(.+?)\s*$", line)
+    return match.group(1) if match else None
+
+
+class ObsidianPublisher(Publisher):
+    idempotent = True
+    target: ObsidianTarget
+
+    @property
+    def base(self) -> Path:
+        return self.settings.resolve(self.target.vault) / self.target.folder
+
+    def check(self, issue: Issue) -> None:
+        vault = self.settings.resolve(self.target.vault)
+        if not vault.is_dir():
+            raise PublishError(f"the Obsidian vault {vault} does not exist (create it, or fix `vault`)")
+
+    def newsletter_note_path(self, issue: Issue) -> Path:
+        title = re.sub(r'[\\/:*?"<>|#^\[\]]+', " ", issue.subject).strip()[:100]
+        return self.base / self.target.newsletters / f"{title or issue.newsletter.id}.md"
+
+    def send(self, issue: Issue, recipient: str, key: str) -> str:
+        self.check(issue)
+        store = Store(self.settings.library_dir)
+        try:
+            for episode, summary in issue.stories:
+                transcript = store.load_transcript(episode.id)
+                name = note_name(episode)
+                if transcript is not None:
+                    path = self.base / self.target.transcripts / f"{name}.md"
+                    kept = user_notes(path.read_text()) if path.exists() else ""
+                    related = related_episodes(store, episode, summary)
+                    write_text(
+                        path, transcript_note(episode, transcript, summary, related, self.settings, kept)
+                    )
+                backend = transcript.backend if transcript else summary.backend
+                write_text(
+                    self.base / self.target.summaries / f"{name} - summary.md",
+                    summary_note(episode, summary, backend, self.settings),
+                )
+            path = self.newsletter_note_path(issue)
+            kept = user_notes(path.read_text()) if path.exists() else ""
+            write_text(path, self.newsletter_note(issue, kept))
+        except OSError as exc:
+            raise PublishError(f"cannot write to the vault {self.base}: {exc.strerror or exc}") from None
+        return str(path.relative_to(self.settings.resolve(self.target.vault)))
+
+    def newsletter_note(self, issue: Issue, kept: str) -> str:
+        names = {episode.id: note_name(episode) for episode, _ in issue.stories}
+        return render(
+            "newsletter_note.md.j2",
+            self.settings.templates_dir,
+            issue=issue,
+            newsletter=issue.newsletter,
+            names=names,
+            h=headings(issue.newsletter.language),
+            user_notes=kept,
+        )
+
+    def describe(self, issue: Issue) -> str:
+        return (
+            f"{len(issue.stories)} transcript and {len(issue.stories)} summary notes and the newsletter note "
+            f"in the vault folder {self.base}"
+        )
