@@ -16,7 +16,7 @@ from newsroom.store import Store
 from tests.conftest import DEMO
 
 sys.path.insert(0, str(DEMO))
-from make_demo import EPISODES  # noqa: E402
+from make_demo import EPISODES
 
 
 def run(config: Path, **kwargs):
