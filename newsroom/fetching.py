@@ -87,17 +87,25 @@ def fetch_media(episode: Episode, folder: Path, settings: Settings) -> Fetched:
         if not old.name.endswith((".part", ".ytdl")) and old.stat().st_size > 0:
             return Fetched(episode_id=episode.id, media=str(old))  # downloaded on an earlier attempt
     hook = progress.ytdlp_hook(f"{episode.id}:download", f"download {episode.title[:40]}")
-    file = ytdlp.download_audio(url, folder, "media", progress=hook)
+    cookies = settings.youtube.cookies_file if episode.kind == "youtube" else None
+    file = ytdlp.download_audio(url, folder, "media", progress=hook, cookies_file=cookies)
     return Fetched(episode_id=episode.id, media=str(file))
 
 
 def fetch_captions(episode: Episode, folder: Path, settings: Settings) -> Fetched | None:
-    languages = [lang for lang in (episode.language, settings.language, "en") if lang]
-    languages = list(dict.fromkeys(languages))
-    found = ytdlp.download_subtitles(episode.url, folder, "captions", languages)
+    """Manual subtitles, else automatic captions, in the episode's spoken language (never a translation)."""
+    check_url(episode.url, settings.allow_private_network)
+    found = ytdlp.download_subtitles(
+        episode.url,
+        folder,
+        "captions",
+        episode.language,
+        [settings.language, "en"],
+        cookies_file=settings.youtube.cookies_file,
+    )
     if not found:
         return None
-    path, kind = found
+    path, kind, _language = found
     return Fetched(episode_id=episode.id, captions=str(path), captions_format=kind)
 
 
@@ -126,4 +134,11 @@ def fetch(episode: Episode, folder: Path, settings: Settings) -> Fetched:
         captions = fetch_captions(episode, folder, settings)
         if captions:
             return captions
+        if not ytdlp.deno_available():
+            # Without a JavaScript runtime YouTube's audio formats are missing or throttled (403):
+            # captions were the route that still works, and this video has none.
+            raise ytdlp.MediaUnavailableError(
+                f"no captions in {episode.language or 'the expected languages'}, and downloading "
+                f"YouTube audio needs a JavaScript runtime: {ytdlp.DENO_HINT}"
+            )
     return fetch_media(episode, folder, settings)

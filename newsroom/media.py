@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+UPLOAD_KBPS = 64  # what windows are re-encoded to: 1400 s is 11 MB, far under the 25 MB upload limit
+
 
 class MediaError(Exception):
     """Audio that cannot be read, is empty, or cannot be converted."""
@@ -171,9 +173,26 @@ def find_silence_near(
     return begin + (s + e) / 2000.0
 
 
+def plan_episode_windows(media: Path, max_seconds: float, max_mb: float, overlap: float) -> list[Window]:
+    """Windows within the backend's limits, moved to nearby silence where there is some."""
+    duration = probe_duration(media)
+    limit = max_window_seconds(max_seconds, max_mb, UPLOAD_KBPS)
+    nominal = plan_windows(duration, limit, overlap)
+    cut_points: dict[int, float] = {}
+    for i, window in enumerate(nominal[1:], start=1):
+        silence = find_silence_near(media, window.start)
+        if silence is not None:
+            cut_points[i] = silence
+    return plan_windows(duration, limit, overlap, cut_points) if cut_points else nominal
+
+
 def cut_window(source: Path, window: Window, out: Path, kbps: int = 64) -> Path:
-    """Re-encode one window to mono 16 kHz mp3 (small uploads, what speech models expect)."""
+    """Re-encode one window to mono 16 kHz: mp3 for uploads (small), wav for a local model (lossless).
+
+    `-ss` before `-i` seeks in the input, so ffmpeg decodes only this window, never the whole file.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
+    codec = ["-c:a", "pcm_s16le"] if out.suffix == ".wav" else ["-c:a", "libmp3lame", "-b:a", f"{kbps}k"]
     result = run_ffmpeg(
         [
             "-y",
@@ -190,10 +209,7 @@ def cut_window(source: Path, window: Window, out: Path, kbps: int = 64) -> Path:
             "1",
             "-ar",
             "16000",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            f"{kbps}k",
+            *codec,
             str(out),
         ]
     )

@@ -25,16 +25,23 @@ class SourceError(Exception):
 
 
 def discover(
-    source: SourceConfig, settings: Settings, known: Callable[[str], bool] | None = None
+    source: SourceConfig,
+    settings: Settings,
+    known: Callable[[str], bool] | None = None,
+    stored: Callable[[str], Episode | None] | None = None,
 ) -> list[Episode]:
-    """Every item the source lists, newest first as the source orders them (no date filter here)."""
+    """Every item the source lists, newest first as the source orders them (no date filter here).
+
+    `known(id)` is true for items already sent (YouTube leaves them out, saving a request each);
+    `stored(id)` gives an item's metadata from an earlier run.
+    """
     kind = source.kind
     if kind == "podcast":
         return discover_feed(source, settings)
     if kind == "youtube":
         from newsroom.youtube import discover_youtube
 
-        return discover_youtube(source, settings, known)
+        return discover_youtube(source, settings, known, stored)
     if kind == "article":
         from newsroom.articles import discover_article
 

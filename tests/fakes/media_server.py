@@ -7,9 +7,21 @@ recorded, so tests can assert what was (and was not) fetched.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+
+class Request(tuple):  # type: ignore[type-arg]
+    """(method, path, headers), plus `at`: when it arrived (time.monotonic), for spacing checks."""
+
+    at: float
+
+    def __new__(cls, method: str, path: str, headers: dict[str, str]) -> Request:
+        record = super().__new__(cls, (method, path, headers))
+        record.at = time.monotonic()
+        return record
 
 
 @dataclass
@@ -23,7 +35,7 @@ class Route:
 class MediaServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.requests: list[Request] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +46,7 @@ class MediaServer:
 
             def _serve(self, head: bool) -> None:
                 path = self.path.split("?")[0]
-                server.requests.append((self.command, self.path, dict(self.headers)))
+                server.requests.append(Request(self.command, self.path, dict(self.headers)))
                 route = server.routes.get(path)
                 if route is None:
                     route = Route(b"not found", "text/plain", 404)

@@ -52,6 +52,7 @@ class FakeOpenAI:
     transcription_latency: float = 0.0
     words_per_second: float = 2.5
     speech: str = "This is the fake transcription of the uploaded audio."
+    upload_failures: dict[str, list[int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # Switches --------------------------------------------------------------------------------------
@@ -64,6 +65,12 @@ class FakeOpenAI:
         for _ in range(count):
             self.failures.append((status, headers, path))
 
+    def fail_upload(self, name_part: str, count: int, status: int = 500) -> None:
+        """The next `count` transcription uploads whose file name contains `name_part` answer `status`
+        (a window of a long episode failing while the others go through)."""
+        with self.lock:
+            self.upload_failures.setdefault(name_part, []).extend([status] * count)
+
     def script_chat(self, *responses: dict[str, Any]) -> None:
         """Queue chat answers: {"content": str} | {"tool_calls": [...]} | {"refusal": str} |
         {"finish_reason": "length", "content": str} | {"json": obj} (content as JSON)."""
@@ -75,12 +82,20 @@ class FakeOpenAI:
             self.failures.clear()
             self.chat_script.clear()
             self.transcription_script.clear()
+            self.upload_failures.clear()
         self.chat_latency = self.transcription_latency = 0.0
 
     # Views -----------------------------------------------------------------------------------------
 
     def calls(self, path_part: str) -> list[Recorded]:
         return [r for r in self.requests if path_part in r.path]
+
+    def _take_upload_failure(self, filename: str) -> int | None:
+        with self.lock:
+            for part, statuses in self.upload_failures.items():
+                if part in filename and statuses:
+                    return statuses.pop(0)
+        return None
 
     def _take_failure(self, path: str) -> tuple[int, dict[str, str]] | None:
         with self.lock:
@@ -165,14 +180,18 @@ def create_app(state: FakeOpenAI) -> FastAPI:
         upload = form.get("file")
         data = await upload.read() if upload is not None and hasattr(upload, "read") else b""
         fields = {k: v for k, v in form.items() if k != "file"}
-        state.requests.append(
-            Recorded(
-                request.url.path,
-                dict(request.headers),
-                {**fields, "_size": len(data), "_filename": getattr(upload, "filename", None)},
-                time.time(),
-            )
+        filename = str(getattr(upload, "filename", None) or "")
+        recorded = Recorded(
+            request.url.path,
+            dict(request.headers),
+            {**fields, "_size": len(data), "_filename": filename or None},
+            time.time(),
         )
+        state.requests.append(recorded)
+        injected = state._take_upload_failure(filename)
+        if injected is not None:
+            recorded.body["_failed"] = injected
+            return _error(injected, f"injected {injected} for {filename}")
         if len(data) > MAX_UPLOAD_BYTES:
             return _error(
                 413,
@@ -180,6 +199,7 @@ def create_app(state: FakeOpenAI) -> FastAPI:
                 code="request_too_large",
             )
         duration = await asyncio.to_thread(_duration, data)
+        recorded.body["_duration"] = duration
         if duration < 0:
             return _error(400, "Audio file might be corrupted or unsupported", code="invalid_value")
         if duration > MAX_AUDIO_SECONDS:
