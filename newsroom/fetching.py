@@ -37,17 +37,28 @@ class Fetched(BaseModel):
         return "nothing"
 
 
-def _rank(mime: str) -> int:
-    for i, fmt in enumerate(FORMAT_RANK):
-        if fmt in mime.lower():
-            return i
-    return len(FORMAT_RANK)
+# Podcasting 2.0 names SRT `application/x-subrip` (some feeds say `application/srt`).
+_MIME_HINTS = {"subrip": "srt", "srt": "srt", "vtt": "vtt", "json": "json", "html": "html", "plain": "plain"}
+
+
+def transcript_format(mime: str, url: str) -> str | None:
+    """vtt, srt, json, html or plain, from a `<podcast:transcript>` type, else from the URL's suffix."""
+    for hint, fmt in _MIME_HINTS.items():
+        if hint in (mime or "").lower():
+            return fmt
+    suffix = Path(urlparse(url).path).suffix.lower().lstrip(".")
+    return {"vtt": "vtt", "srt": "srt", "json": "json", "html": "html", "htm": "html", "txt": "plain"}.get(suffix)
+
+
+def _rank(pair: tuple[str, str]) -> int:
+    fmt = transcript_format(pair[1], pair[0])
+    return FORMAT_RANK.index(fmt) if fmt else len(FORMAT_RANK)
 
 
 def fetch_feed_transcript(episode: Episode, folder: Path, settings: Settings) -> Fetched | None:
     """The first usable `<podcast:transcript>`; None if there is none or none can be read."""
-    for url, mime in sorted(episode.transcript_urls, key=lambda pair: _rank(pair[1] or pair[0])):
-        fmt = next((f for f in FORMAT_RANK if f in (mime or url).lower()), None)
+    for url, mime in sorted(episode.transcript_urls, key=_rank):
+        fmt = transcript_format(mime, url)
         if fmt not in ("vtt", "srt", "json"):
             continue
         try:
