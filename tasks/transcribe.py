@@ -13,6 +13,7 @@ from typing import Any
 
 from prefect import task
 from prefect.tasks import exponential_backoff
+from prefect.transactions import CommitMode, transaction
 
 from newsroom.config import Settings
 from newsroom.fetching import Fetched
@@ -135,7 +136,16 @@ def speech_to_text(
     )
 
     def run_window(job: WindowJob) -> list[Segment]:
-        segments = window_task(job, stt.name, settings, episode.id, run_id)
+        # Prefect commits a nested task's cache record only when its parent task commits: without an
+        # eager transaction, window results would be thrown away when a sibling window fails.
+        failure: Exception | None = None
+        with transaction(commit_mode=CommitMode.EAGER):
+            try:
+                segments = window_task(job, stt.name, settings, episode.id, run_id)
+            except Exception as exc:  # raised outside, so this transaction does not roll back its parent
+                failure = exc
+        if failure is not None:
+            raise failure
         done[0] += 1
         report(key, f"transcribe {episode.title[:40]}", done[0], len(windows))
         return segments
