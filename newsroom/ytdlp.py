@@ -56,6 +56,7 @@ _REASONS = [
         "removed or unavailable",
     ),
     (r"DRM protected", "DRM-protected, cannot be downloaded"),
+    (r"did not get any data blocks|downloaded file is empty", "the source served an empty file (0 bytes)"),
     (r"HTTP Error 403", "HTTP 403 forbidden (YouTube: often a bot check or a missing JavaScript runtime)"),
     (r"HTTP Error 404", "HTTP 404 not found"),
     (r"HTTP Error 5\d\d", "server error at the source; retried next run"),
