@@ -261,3 +261,41 @@ def test_http_403_from_the_server_is_explained(media_server, tmp_path: Path):
     url = media_server.add("/gone.mp3", b"gone", "text/plain", status=410)
     with pytest.raises(ytdlp.MediaUnavailableError, match="removed or unavailable"):
         ytdlp.download_audio(url, tmp_path, "media")
+
+
+def test_language_filter_uses_the_videos_own_language():
+    from newsroom.selection import filter_reason
+    from newsroom.youtube import episode_from_info
+
+    source = SourceConfig(url="https://www.youtube.com/@loop/videos", language="nl")
+    english = episode_from_info({"id": "a1", "title": "Talk", "language": "en"}, source, "https://y/a1")
+    unknown = episode_from_info({"id": "a2", "title": "Praat"}, source, "https://y/a2")
+    assert filter_reason(english, source) == "language en is not nl"
+    assert (
+        unknown.language == "nl" and filter_reason(unknown, source) is None
+    )  # spoken language: the source's
+
+
+@pytest.mark.slow
+def test_digest_notes_the_missing_runtime_and_fails_captionless_videos_alone(
+    media_server, tmp_path: Path, monkeypatch
+):
+    from flows.weekly_digest import DigestFailedError, weekly_digest
+
+    monkeypatch.setattr(ytdlp, "deno_available", lambda: False)
+    url = channel(media_server, ["Captionless video"])
+    config = write_config(
+        tmp_path,
+        "allow_private_network = true\n[youtube]\nrequest_interval = 0\n"
+        f'[[sources]]\nurl = "{url}"\nkind = "youtube"\nall_items = true\n',
+    )
+    with pytest.raises(DigestFailedError, match="needs a JavaScript runtime"):
+        weekly_digest(config=str(config))
+    from newsroom.store import Store
+
+    report = Store(load_settings(config).library_dir).last_report()
+    assert report is not None and any("deno is not installed" in n for n in report.notes)
+    [failed] = report.episodes
+    assert failed.episode_id == "yt-vid1" and failed.stage == "fetch"
+    folder = Store(load_settings(config).library_dir).episode_dir("yt-vid1")
+    assert not list(folder.glob("media.*"))  # no doomed download attempt
