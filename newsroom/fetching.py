@@ -39,6 +39,7 @@ class Fetched(BaseModel):
 
 # Podcasting 2.0 names SRT `application/x-subrip` (some feeds say `application/srt`).
 _MIME_HINTS = {"subrip": "srt", "srt": "srt", "vtt": "vtt", "json": "json", "html": "html", "plain": "plain"}
+_SUFFIXES = {"vtt": "vtt", "srt": "srt", "json": "json", "html": "html", "htm": "html", "txt": "plain"}
 
 
 def transcript_format(mime: str, url: str) -> str | None:
@@ -47,7 +48,7 @@ def transcript_format(mime: str, url: str) -> str | None:
         if hint in (mime or "").lower():
             return fmt
     suffix = Path(urlparse(url).path).suffix.lower().lstrip(".")
-    return {"vtt": "vtt", "srt": "srt", "json": "json", "html": "html", "htm": "html", "txt": "plain"}.get(suffix)
+    return _SUFFIXES.get(suffix)
 
 
 def _rank(pair: tuple[str, str]) -> int:
