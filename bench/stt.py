@@ -23,7 +23,7 @@ from newsroom.transcription import WindowJob, transcribe_windows
 WORDS = 2000  # about 11 minutes of espeak-ng speech at 165 words per minute
 MAX_WER_GAP = 0.5  # percentage points
 MAX_RTF_RATIO = 1.10
-REPEATS = 2
+REPEATS = 3
 
 
 def normalize(text: str) -> list[str]:

@@ -25,9 +25,15 @@ from newsroom.sources import chapters_from
 class Pacer:
     """At least `interval` seconds between the starts of consecutive calls to `wait()` (thread-safe)."""
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval = interval
         self.clock = clock
+        self.sleep = sleep
         self._last: float | None = None
         self._lock = threading.Lock()
 
@@ -35,7 +41,7 @@ class Pacer:
         with self._lock:
             now = self.clock()
             if self._last is not None and now - self._last < self.interval:
-                time.sleep(self.interval - (now - self._last))
+                self.sleep(self.interval - (now - self._last))
             self._last = self.clock()
 
 

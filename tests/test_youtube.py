@@ -85,17 +85,10 @@ def test_discovery_caps_spaces_and_skips_known_videos(media_server, tmp_path: Pa
 def test_pacer_spaces_calls():
     ticks = iter([0.0, 0.0, 0.1, 0.3, 5.0, 5.0])
     slept: list[float] = []
-    pacer = Pacer(0.3, clock=lambda: next(ticks))
-    import newsroom.youtube as yt
-
-    original = yt.time.sleep
-    yt.time.sleep = slept.append  # type: ignore[assignment]
-    try:
-        pacer.wait()
-        pacer.wait()
-        pacer.wait()
-    finally:
-        yt.time.sleep = original
+    pacer = Pacer(0.3, clock=lambda: next(ticks), sleep=slept.append)
+    pacer.wait()  # first call: no wait
+    pacer.wait()  # 0.1 s after the first: waits the remaining 0.2 s
+    pacer.wait()  # long after: no wait
     assert slept == [pytest.approx(0.2)]
 
 
