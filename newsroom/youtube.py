@@ -8,8 +8,6 @@ per run (`max_items`, else `max_episodes`), and never repeated for a video alrea
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,29 +18,6 @@ from newsroom.models import Episode
 from newsroom.net import check_url
 from newsroom.selection import filter_reason
 from newsroom.sources import chapters_from
-
-
-class Pacer:
-    """At least `interval` seconds between the starts of consecutive calls to `wait()` (thread-safe)."""
-
-    def __init__(
-        self,
-        interval: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.interval = interval
-        self.clock = clock
-        self.sleep = sleep
-        self._last: float | None = None
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = self.clock()
-            if self._last is not None and now - self._last < self.interval:
-                self.sleep(self.interval - (now - self._last))
-            self._last = self.clock()
 
 
 def discover_youtube(
@@ -56,42 +31,46 @@ def discover_youtube(
     limit = source.max_items or settings.max_episodes
     check_url(source.url, settings.allow_private_network)
     flat = ytdlp.list_flat(source.url, limit=limit * 2, cookies_file=yt.cookies_file)
-    pacer = Pacer(yt.request_interval)
     episodes: list[Episode] = []
-    for entry in flat:
-        video_id = entry.get("id")
-        if not video_id:
-            continue
-        episode_id = f"yt-{video_id}"
-        if known is not None and known(episode_id):
-            continue  # done before: not listed again
-        url = entry.get("webpage_url") or entry.get("url") or f"https://www.youtube.com/watch?v={video_id}"
-        if not str(url).startswith("http"):
-            url = f"https://www.youtube.com/watch?v={video_id}"
-        previous = stored(episode_id) if stored is not None else None
-        if previous is not None and previous.published is not None:
-            episodes.append(previous)  # metadata fetched on an earlier run: no request
-        else:
-            cheap = episode_from_info(entry, source, url)
-            info: dict[str, Any] = entry
-            # A title or length the source's filters drop needs no metadata request; selection reports it.
-            if (
-                not filter_reason(cheap, source)
-                and not entry.get("upload_date")
-                and not entry.get("timestamp")
-            ):
-                pacer.wait()
-                try:
-                    info = {
-                        **entry,
-                        **ytdlp.extract(url, sleep=yt.request_interval, cookies_file=yt.cookies_file),
-                    }
-                except ytdlp.MediaUnavailableError:
-                    info = entry  # the fetch stage fails this one with the reason
-            episodes.append(episode_from_info(info, source, url))
-        if len(episodes) >= limit:
-            break
+    with ytdlp.MetadataSession(sleep=yt.request_interval, cookies_file=yt.cookies_file) as session:
+        for entry in flat:
+            if len(episodes) >= limit:
+                break
+            episode = _episode_for(entry, source, session, known, stored)
+            if episode is not None:
+                episodes.append(episode)
     return episodes
+
+
+def _episode_for(
+    entry: dict[str, Any],
+    source: SourceConfig,
+    session: ytdlp.MetadataSession,
+    known: Callable[[str], bool] | None,
+    stored: Callable[[str], Episode | None] | None,
+) -> Episode | None:
+    """One listed video: None if already sent, stored metadata if seen before, else one request."""
+    video_id = entry.get("id")
+    if not video_id:
+        return None
+    episode_id = f"yt-{video_id}"
+    if known is not None and known(episode_id):
+        return None  # done before: not listed again
+    previous = stored(episode_id) if stored is not None else None
+    if previous is not None and previous.published is not None:
+        return previous  # metadata fetched on an earlier run: no request
+    url = entry.get("webpage_url") or entry.get("url") or ""
+    if not str(url).startswith("http"):
+        url = f"https://www.youtube.com/watch?v={video_id}"
+    cheap = episode_from_info(entry, source, url)
+    # A title or length the source's filters drop needs no request (selection reports it), nor does
+    # an entry the listing already dated.
+    if filter_reason(cheap, source) or entry.get("upload_date") or entry.get("timestamp"):
+        return cheap
+    try:
+        return episode_from_info({**entry, **session.extract(url)}, source, url)
+    except ytdlp.MediaUnavailableError:
+        return cheap  # the fetch stage fails this one with the reason
 
 
 def episode_from_info(info: dict[str, Any], source: SourceConfig, url: str) -> Episode:

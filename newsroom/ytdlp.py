@@ -182,6 +182,37 @@ def extract(url: str, sleep: float = 0.0, cookies_file: str | None = None) -> di
     return dict(ydl.sanitize_info(info))
 
 
+class MetadataSession:
+    """Full metadata of several items through one yt-dlp instance, so `sleep` seconds separate every
+    request it makes (yt-dlp's `--sleep-requests`), across items as well as within one.
+
+        with MetadataSession(sleep=2) as session:
+            info = session.extract(url)
+    """
+
+    def __init__(self, sleep: float = 0.0, cookies_file: str | None = None):
+        opts = base_options(sleep=sleep, cookies_file=cookies_file) | {
+            "skip_download": True,
+            "noplaylist": True,
+        }
+        self.ydl = yt_dlp.YoutubeDL(opts)
+
+    def __enter__(self) -> MetadataSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ydl.close()
+
+    def extract(self, url: str) -> dict[str, Any]:
+        try:
+            info = self.ydl.extract_info(url, download=False)
+        except DownloadError as exc:
+            raise MediaUnavailableError(explain(exc)) from exc
+        if not info:
+            raise MediaUnavailableError(f"{url}: yt-dlp found nothing")
+        return dict(self.ydl.sanitize_info(info))
+
+
 def download_audio(
     url: str, dest_dir: Path, name: str, progress: Any = None, cookies_file: str | None = None
 ) -> Path:

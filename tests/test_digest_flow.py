@@ -39,7 +39,9 @@ def test_demo_digest_offline_then_nothing_new(demo_project: Path):
     assert by_title[titles[0]].transcript_backend == "local:tiny.en"
     store = Store(settings.library_dir)
     spoken = store.load_transcript(by_title[titles[1]].episode_id).text.lower()
-    for words in ("software agents", "calendar", "customer email", "tool call"):
+    # Windows reach the local model as lossless PCM (issue #3); tiny.en then hears "customary mail"
+    # where the old mp3-in-wav windows happened to give "customer email", as does the file itself.
+    for words in ("software agents", "calendar", "draft the first reply", "tool call"):
         assert words in spoken
     # The glossary goes to the model as a prompt: without it tiny.en hears "CloudNet" here.
     assert "Claude" in store.load_transcript(by_title[titles[1]].episode_id).text

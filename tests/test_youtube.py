@@ -15,7 +15,7 @@ from newsroom.fetching import fetch
 from newsroom.glossary import Glossary
 from newsroom.models import Episode
 from newsroom.transcription import transcript_from_text
-from newsroom.youtube import Pacer, discover_youtube
+from newsroom.youtube import discover_youtube
 from tests.conftest import DEMO, write_config
 
 AUDIO = DEMO / "audio" / "episode-3.mp3"
@@ -80,16 +80,6 @@ def test_discovery_caps_spaces_and_skips_known_videos(media_server, tmp_path: Pa
     requested = metadata_requests(media_server)
     assert [p for p, _ in requested] == ["/v/3.mp3", "/v/5.mp3"]
     assert requested[1][1] - requested[0][1] >= 0.3  # youtube.request_interval
-
-
-def test_pacer_spaces_calls():
-    ticks = iter([0.0, 0.0, 0.1, 0.3, 5.0, 5.0])
-    slept: list[float] = []
-    pacer = Pacer(0.3, clock=lambda: next(ticks), sleep=slept.append)
-    pacer.wait()  # first call: no wait
-    pacer.wait()  # 0.1 s after the first: waits the remaining 0.2 s
-    pacer.wait()  # long after: no wait
-    assert slept == [pytest.approx(0.2)]
 
 
 ROLLING_VTT = """WEBVTT
