@@ -84,8 +84,8 @@ def deno_available() -> bool:
 
 
 DENO_HINT = (
-    "install deno (https://deno.land, or `npm install -g deno`, or your package manager) so yt-dlp can "
-    "solve YouTube's JavaScript challenge"
+    "install deno (https://deno.land, or your package manager) so yt-dlp can solve YouTube's "
+    "JavaScript challenge"
 )
 
 
@@ -115,7 +115,7 @@ def base_options(quiet: bool = True, sleep: float = 0.0, cookies_file: str | Non
         "logger": _QuietLogger() if quiet else None,
     }
     if sleep:
-        # Spaces the requests yt-dlp makes within one extraction (webpage, player API, ...).
+        # yt-dlp sleeps this long before every request of this instance but its first (--sleep-requests).
         opts["sleep_interval_requests"] = sleep
     if cookies_file:
         opts["cookiefile"] = str(Path(cookies_file).expanduser())
