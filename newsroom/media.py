@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -165,7 +166,10 @@ def find_silence_near(
     segment = AudioSegment.from_file(BytesIO(result.stdout), format="wav")
     if segment.dBFS == float("-inf"):
         return target  # all silent: cut anywhere
-    silences = detect_silence(segment, min_silence_len=min_silence_ms, silence_thresh=segment.dBFS - 16)
+    # 10 ms steps: plenty for a cut point, and 10x less work than pydub's 1 ms default.
+    silences = detect_silence(
+        segment, min_silence_len=min_silence_ms, silence_thresh=segment.dBFS - 16, seek_step=10
+    )
     if not silences:
         return None
     # Closest to the target, i.e. the latest one.
@@ -178,11 +182,10 @@ def plan_episode_windows(media: Path, max_seconds: float, max_mb: float, overlap
     duration = probe_duration(media)
     limit = max_window_seconds(max_seconds, max_mb, UPLOAD_KBPS)
     nominal = plan_windows(duration, limit, overlap)
-    cut_points: dict[int, float] = {}
-    for i, window in enumerate(nominal[1:], start=1):
-        silence = find_silence_near(media, window.start)
-        if silence is not None:
-            cut_points[i] = silence
+    # Each search is its own short ffmpeg decode: run a few at once (2 h of audio has 5 boundaries).
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="silence") as pool:
+        found = list(pool.map(lambda w: find_silence_near(media, w.start), nominal[1:]))
+    cut_points = {i: at for i, at in enumerate(found, start=1) if at is not None}
     return plan_windows(duration, limit, overlap, cut_points) if cut_points else nominal
 
 
