@@ -106,7 +106,8 @@ def run() -> Table:
         "Both produce 16 kHz mono 64 kbps mp3 pieces of at most 1400 s; the chunker also looks for "
         "silence near each cut and overlaps windows by 2 s.",
         f"Targets: time <= {MAX_RATIO}x the baseline, peak RSS of the whole process tree <= {MAX_RSS_MB} MB. "
-        f"Best time and worst memory of {REPEATS} runs each, sampled every 20 ms with psutil.",
+        f"Best time and worst memory of {REPEATS} interleaved runs each, sampled every 20 ms with psutil; "
+        "the tree's RSS is a sum over processes, so libraries the ffmpeg processes share count once each.",
         "For comparison (FACTS.md): pydub decoding the same kind of file takes 3.85 GB.",
     ]
     return table

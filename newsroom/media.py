@@ -182,8 +182,8 @@ def plan_episode_windows(media: Path, max_seconds: float, max_mb: float, overlap
     duration = probe_duration(media)
     limit = max_window_seconds(max_seconds, max_mb, UPLOAD_KBPS)
     nominal = plan_windows(duration, limit, overlap)
-    # Each search is its own short ffmpeg decode: run a few at once (2 h of audio has 5 boundaries).
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="silence") as pool:
+    # Each search is its own short ffmpeg decode: two at a time (2 h of audio has 5 boundaries).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="silence") as pool:
         found = list(pool.map(lambda w: find_silence_near(media, w.start), nominal[1:]))
     cut_points = {i: at for i, at in enumerate(found, start=1) if at is not None}
     return plan_windows(duration, limit, overlap, cut_points) if cut_points else nominal
