@@ -32,6 +32,15 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        # yt-dlp hangs up once it has read what it needs (a media page's head, a probe): not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class MediaServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
@@ -78,7 +87,7 @@ class MediaServer:
             def do_HEAD(self) -> None:
                 self._serve(head=True)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="media-server")
 
