@@ -39,6 +39,7 @@ def run_episode(
         stage = "transcribe"
         transcript = transcribe_episode(episode, fetched, settings, run_id, force)
         outcome.transcript_backend = transcript.backend
+        outcome.corrections = transcript.corrections
         stage = "summarize"
         summary = summarize_episode(episode, transcript, settings, run_id, force)
         outcome.summary_backend = summary.backend

@@ -19,6 +19,7 @@ from newsroom.selection import select
 from newsroom.store import Store
 from newsroom.stt import make_stt
 from newsroom.summarizer import make_summarizer
+from newsroom.ytdlp import youtube_runtime_warning
 from tasks.discover import discover_source
 from tasks.draft import draft_newsletter
 from tasks.publish import publish_newsletter, release_newsletter, retry_failed_deliveries
@@ -60,6 +61,10 @@ def weekly_digest(
         "summaries": make_summarizer(settings).name,
         "llm": resolve_llm_backend(settings),
     }
+
+    if any(s.kind == "youtube" for s in settings.sources) and (warning := youtube_runtime_warning()):
+        report.notes.append(warning)
+        print(f"warning: {warning}")
 
     futures = [discover_source.submit(source, settings) for source in settings.sources]
     found = []

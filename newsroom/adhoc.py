@@ -18,7 +18,7 @@ def episode_for_url(url: str, settings: Settings) -> Episode:
     if kind == "youtube":
         from newsroom.youtube import episode_from_info
 
-        return episode_from_info(ytdlp.extract(url), source, url)
+        return episode_from_info(ytdlp.extract(url, cookies_file=settings.youtube.cookies_file), source, url)
     parsed = urlparse(url)
     if parsed.scheme in ("http", "https") and Path(parsed.path).suffix.lower() in MEDIA_EXTENSIONS:
         check_url(url, settings.allow_private_network)

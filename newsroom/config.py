@@ -107,6 +107,24 @@ class TranscriptionConfig(Strict):
     max_chunk_mb: float = Field(24.0, gt=1, le=25)
     chunk_overlap_seconds: float = Field(2.0, ge=0, le=10)
     concurrency: int = Field(3, ge=1, le=16)
+    window_retries: int = Field(3, ge=0, le=10, description="Retries of a window after a transient error.")
+    window_retry_delay_seconds: float = Field(
+        5.0, ge=0, description="First retry delay of a window; doubles with each retry."
+    )
+
+
+class YouTubeConfig(Strict):
+    """How newsroom talks to YouTube (through yt-dlp)."""
+
+    request_interval: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="Seconds between metadata requests; YouTube answers 429 to eager clients.",
+    )
+    cookies_file: str | None = Field(
+        None, description="A Netscape cookies.txt for bot checks and members-only videos (yt-dlp --cookies)."
+    )
 
 
 class LLMConfig(Strict):
@@ -214,6 +232,7 @@ class Settings(BaseSettings):
     )
     sources: list[SourceConfig] = Field(default_factory=list)
     transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
+    youtube: YouTubeConfig = Field(default_factory=YouTubeConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     editor: EditorConfig = Field(default_factory=EditorConfig)
     publish: PublishTargets = Field(default_factory=list, description="Targets besides out/<date>/.")

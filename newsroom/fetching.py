@@ -37,17 +37,29 @@ class Fetched(BaseModel):
         return "nothing"
 
 
-def _rank(mime: str) -> int:
-    for i, fmt in enumerate(FORMAT_RANK):
-        if fmt in mime.lower():
-            return i
-    return len(FORMAT_RANK)
+# Podcasting 2.0 names SRT `application/x-subrip` (some feeds say `application/srt`).
+_MIME_HINTS = {"subrip": "srt", "srt": "srt", "vtt": "vtt", "json": "json", "html": "html", "plain": "plain"}
+_SUFFIXES = {"vtt": "vtt", "srt": "srt", "json": "json", "html": "html", "htm": "html", "txt": "plain"}
+
+
+def transcript_format(mime: str, url: str) -> str | None:
+    """vtt, srt, json, html or plain, from a `<podcast:transcript>` type, else from the URL's suffix."""
+    for hint, fmt in _MIME_HINTS.items():
+        if hint in (mime or "").lower():
+            return fmt
+    suffix = Path(urlparse(url).path).suffix.lower().lstrip(".")
+    return _SUFFIXES.get(suffix)
+
+
+def _rank(pair: tuple[str, str]) -> int:
+    fmt = transcript_format(pair[1], pair[0])
+    return FORMAT_RANK.index(fmt) if fmt else len(FORMAT_RANK)
 
 
 def fetch_feed_transcript(episode: Episode, folder: Path, settings: Settings) -> Fetched | None:
     """The first usable `<podcast:transcript>`; None if there is none or none can be read."""
-    for url, mime in sorted(episode.transcript_urls, key=lambda pair: _rank(pair[1] or pair[0])):
-        fmt = next((f for f in FORMAT_RANK if f in (mime or url).lower()), None)
+    for url, mime in sorted(episode.transcript_urls, key=_rank):
+        fmt = transcript_format(mime, url)
         if fmt not in ("vtt", "srt", "json"):
             continue
         try:
@@ -87,17 +99,25 @@ def fetch_media(episode: Episode, folder: Path, settings: Settings) -> Fetched:
         if not old.name.endswith((".part", ".ytdl")) and old.stat().st_size > 0:
             return Fetched(episode_id=episode.id, media=str(old))  # downloaded on an earlier attempt
     hook = progress.ytdlp_hook(f"{episode.id}:download", f"download {episode.title[:40]}")
-    file = ytdlp.download_audio(url, folder, "media", progress=hook)
+    cookies = settings.youtube.cookies_file if episode.kind == "youtube" else None
+    file = ytdlp.download_audio(url, folder, "media", progress=hook, cookies_file=cookies)
     return Fetched(episode_id=episode.id, media=str(file))
 
 
 def fetch_captions(episode: Episode, folder: Path, settings: Settings) -> Fetched | None:
-    languages = [lang for lang in (episode.language, settings.language, "en") if lang]
-    languages = list(dict.fromkeys(languages))
-    found = ytdlp.download_subtitles(episode.url, folder, "captions", languages)
+    """Manual subtitles, else automatic captions, in the episode's spoken language (never a translation)."""
+    check_url(episode.url, settings.allow_private_network)
+    found = ytdlp.download_subtitles(
+        episode.url,
+        folder,
+        "captions",
+        episode.language,
+        [settings.language, "en"],
+        cookies_file=settings.youtube.cookies_file,
+    )
     if not found:
         return None
-    path, kind = found
+    path, kind, _language = found
     return Fetched(episode_id=episode.id, captions=str(path), captions_format=kind)
 
 
@@ -126,4 +146,11 @@ def fetch(episode: Episode, folder: Path, settings: Settings) -> Fetched:
         captions = fetch_captions(episode, folder, settings)
         if captions:
             return captions
+        if not ytdlp.deno_available():
+            # Without a JavaScript runtime YouTube's audio formats are missing or throttled (403):
+            # captions were the route that still works, and this video has none.
+            raise ytdlp.MediaUnavailableError(
+                f"no captions in {episode.language or 'the expected languages'}, and downloading "
+                f"YouTube audio needs a JavaScript runtime: {ytdlp.DENO_HINT}"
+            )
     return fetch_media(episode, folder, settings)

@@ -174,6 +174,9 @@ class EpisodeOutcome(Model):
     summary_backend: str | None = None
     cost_usd: float = 0.0
     seconds: float = 0.0
+    corrections: dict[str, int] = Field(
+        default_factory=dict, description="Glossary fixes in the transcript: right spelling -> count."
+    )
 
 
 class EpisodeResult(Model):

@@ -25,16 +25,23 @@ class SourceError(Exception):
 
 
 def discover(
-    source: SourceConfig, settings: Settings, known: Callable[[str], bool] | None = None
+    source: SourceConfig,
+    settings: Settings,
+    known: Callable[[str], bool] | None = None,
+    stored: Callable[[str], Episode | None] | None = None,
 ) -> list[Episode]:
-    """Every item the source lists, newest first as the source orders them (no date filter here)."""
+    """Every item the source lists, newest first as the source orders them (no date filter here).
+
+    `known(id)` is true for items already sent (YouTube leaves them out, saving a request each);
+    `stored(id)` gives an item's metadata from an earlier run.
+    """
     kind = source.kind
     if kind == "podcast":
         return discover_feed(source, settings)
     if kind == "youtube":
         from newsroom.youtube import discover_youtube
 
-        return discover_youtube(source, settings, known)
+        return discover_youtube(source, settings, known, stored)
     if kind == "article":
         from newsroom.articles import discover_article
 
@@ -65,16 +72,23 @@ def base_for(location: str, settings: Settings) -> str:
 def discover_feed(source: SourceConfig, settings: Settings) -> list[Episode]:
     data = read_location(source.url, settings)
     parsed = feedparser.parse(data)
-    if parsed.bozo and not parsed.entries:
+    transcripts = _podcast_transcripts(data)
+    # feedparser recovers what it can from broken XML; an item with nothing to fetch (no enclosure,
+    # link or transcript) is such debris, and a broken feed of only debris is refused.
+    usable = [
+        (index, entry)
+        for index, entry in enumerate(parsed.entries)
+        if _enclosure(entry) or entry.get("link") or transcripts.get(entry.get("id") or str(index))
+    ]
+    if parsed.bozo and not usable:
         raise SourceError(f"{source.url}: not a readable RSS/Atom feed ({parsed.get('bozo_exception')})")
     base = base_for(source.url, settings)
-    transcripts = _podcast_transcripts(data)
     feed_title = parsed.feed.get("title") or source.url
     language = source.language or (parsed.feed.get("language") or "").split("-")[0] or None
     episodes = []
-    for index, entry in enumerate(parsed.entries):
-        enclosure = next((link for link in entry.get("links", []) if link.get("rel") == "enclosure"), None)
-        media_url = urljoin(base, enclosure["href"]) if enclosure and enclosure.get("href") else None
+    for index, entry in usable:
+        enclosure = _enclosure(entry)
+        media_url = urljoin(base, enclosure["href"]) if enclosure else None
         guid = entry.get("id") or ""
         key = guid or media_url or entry.get("link") or entry.get("title", "")
         page = entry.get("link") or media_url or source.url
@@ -98,6 +112,12 @@ def discover_feed(source: SourceConfig, settings: Settings) -> list[Episode]:
             )
         )
     return episodes
+
+
+def _enclosure(entry: Any) -> dict[str, Any] | None:
+    return next(
+        (link for link in entry.get("links", []) if link.get("rel") == "enclosure" and link.get("href")), None
+    )
 
 
 def _podcast_transcripts(data: bytes) -> dict[str, list[tuple[str, str]]]:

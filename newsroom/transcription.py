@@ -18,25 +18,33 @@ from newsroom.articles import article_segments
 from newsroom.captions import parse_transcript, remove_rolling_duplicates
 from newsroom.fetching import Fetched
 from newsroom.glossary import Glossary
-from newsroom.media import Window, find_silence_near, max_window_seconds, plan_windows, probe_duration
+from newsroom.media import Window
 from newsroom.models import Episode, Segment, Transcript
-
-UPLOAD_KBPS = 64
 
 
 class NoSpeechError(Exception):
     """The audio holds no speech (silence, music only)."""
 
 
+class WindowsFailedError(Exception):
+    """Some windows could not be transcribed; the others are done (and cached for the next attempt)."""
+
+
 @dataclass(frozen=True)
 class WindowJob:
-    """One window to transcribe: plain values, so a Prefect cache key can be built from them."""
+    """One window to transcribe: plain values, so a Prefect cache key can be built from them.
+
+    `prompt` is what the model gets (glossary plus the previous window's last words); `hint` is its
+    glossary part alone, which is what a cache key may depend on: the previous words come from
+    another window's output, and a re-run of that window must not invalidate this one.
+    """
 
     source: str
     source_sha: str
     window: Window
     language: str | None
     prompt: str | None
+    hint: str = ""
     whole_file: bool = False  # one window covering the whole file: it may be sent as it is
 
 
@@ -73,19 +81,6 @@ def transcript_from_text(episode: Episode, fetched: Fetched, glossary: Glossary)
         segments=fixed,
         corrections=corrections,
     )
-
-
-def plan_episode_windows(media: Path, max_seconds: float, max_mb: float, overlap: float) -> list[Window]:
-    """Windows within the backend's limits, moved to nearby silence where there is some."""
-    duration = probe_duration(media)
-    limit = max_window_seconds(max_seconds, max_mb, UPLOAD_KBPS)
-    nominal = plan_windows(duration, limit, overlap)
-    cut_points: dict[int, float] = {}
-    for i, window in enumerate(nominal[1:], start=1):
-        silence = find_silence_near(media, window.start)
-        if silence is not None:
-            cut_points[i] = silence
-    return plan_windows(duration, limit, overlap, cut_points) if cut_points else nominal
 
 
 def window_groups(count: int, groups: int) -> list[list[int]]:
@@ -175,8 +170,13 @@ def transcribe_windows(
     run_groups: Callable[[list[Callable[[], list[list[Segment]]]]], list[list[list[Segment]]]],
     groups: int,
 ) -> list[Segment]:
-    """Transcribe every window (groups in parallel, sequential inside a group) and stitch them."""
+    """Transcribe every window (groups in parallel, sequential inside a group) and stitch them.
+
+    A window that fails does not stop the others: they are transcribed (and cached by the caller),
+    then WindowsFailedError names the failed ones, so the next attempt redoes only those.
+    """
     sha = file_sha256(media)
+    failures: dict[int, BaseException] = {}
 
     def group_worker(indexes: list[int]) -> Callable[[], list[list[Segment]]]:
         def work() -> list[list[Segment]]:
@@ -184,8 +184,14 @@ def transcribe_windows(
             previous = ""
             for i in indexes:
                 prompt = fit_prompt(glossary_hint, previous)
-                job = WindowJob(str(media), sha, windows[i], language, prompt, whole_file=len(windows) == 1)
-                segments = run_window(job)
+                job = WindowJob(
+                    str(media), sha, windows[i], language, prompt, glossary_hint, whole_file=len(windows) == 1
+                )
+                try:
+                    segments = run_window(job)
+                except Exception as exc:
+                    failures[i] = exc
+                    segments = []
                 results.append(segments)
                 previous = last_words(segments)
             return results
@@ -194,6 +200,16 @@ def transcribe_windows(
 
     plan = window_groups(len(windows), groups)
     outputs = run_groups([group_worker(g) for g in plan])
+    if failures:
+        first = min(failures)
+        names = ", ".join(
+            f"{i + 1} ({windows[i].start:.0f}-{windows[i].end:.0f} s)" for i in sorted(failures)
+        )
+        raise WindowsFailedError(
+            f"window {names} of {len(windows)} failed ({type(failures[first]).__name__}: "
+            f"{str(failures[first])[:200]}); the other windows are cached and the next attempt redoes "
+            "only these"
+        ) from failures[first]
     by_index: dict[int, list[Segment]] = {}
     for indexes, segs in zip(plan, outputs, strict=True):
         by_index.update(zip(indexes, segs, strict=True))

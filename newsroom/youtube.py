@@ -1,4 +1,10 @@
-"""YouTube channels, playlists and videos: cheap flat listing, then metadata per new video."""
+"""YouTube channels, playlists and videos: cheap flat listing, then metadata per new video.
+
+A channel page lists its videos newest first with titles but without dates, so every video that is
+new to us costs one metadata request. Those requests are spaced (`youtube.request_interval`), capped
+per run (`max_items`, else `max_episodes`), and never repeated for a video already in a newsletter
+(not listed again) or already in the library (its stored metadata is reused).
+"""
 
 from __future__ import annotations
 
@@ -9,38 +15,62 @@ from typing import Any
 from newsroom import ytdlp
 from newsroom.config import Settings, SourceConfig
 from newsroom.models import Episode
+from newsroom.net import check_url
+from newsroom.selection import filter_reason
 from newsroom.sources import chapters_from
-
-# Seconds between metadata requests: YouTube rate-limits eager clients (HTTP 429).
-POLITE_SLEEP = 1.0
 
 
 def discover_youtube(
-    source: SourceConfig, settings: Settings, known: Callable[[str], bool] | None = None
+    source: SourceConfig,
+    settings: Settings,
+    known: Callable[[str], bool] | None = None,
+    stored: Callable[[str], Episode | None] | None = None,
 ) -> list[Episode]:
+    """Up to the per-run maximum of new videos, with full metadata; `known(id)`: already sent, skip."""
+    yt = settings.youtube
     limit = source.max_items or settings.max_episodes
-    flat = ytdlp.list_flat(source.url, limit=limit * 2, sleep=0)
+    check_url(source.url, settings.allow_private_network)
+    flat = ytdlp.list_flat(source.url, limit=limit * 2, cookies_file=yt.cookies_file)
     episodes: list[Episode] = []
-    for entry in flat:
-        video_id = entry.get("id")
-        if not video_id:
-            continue
-        episode_id = f"yt-{video_id}"
-        if known is not None and known(episode_id):
-            continue  # done before: not listed again
-        url = entry.get("webpage_url") or entry.get("url") or f"https://www.youtube.com/watch?v={video_id}"
-        if not str(url).startswith("http"):
-            url = f"https://www.youtube.com/watch?v={video_id}"
-        info: dict[str, Any] = entry
-        if not entry.get("upload_date") and not entry.get("timestamp"):
-            try:
-                info = {**entry, **ytdlp.extract(url, sleep=POLITE_SLEEP)}
-            except ytdlp.MediaUnavailableError:
-                info = entry  # the fetch stage will fail this one with the reason
-        episodes.append(episode_from_info(info, source, url))
-        if len(episodes) >= limit:
-            break
+    with ytdlp.MetadataSession(sleep=yt.request_interval, cookies_file=yt.cookies_file) as session:
+        for entry in flat:
+            if len(episodes) >= limit:
+                break
+            episode = _episode_for(entry, source, session, known, stored)
+            if episode is not None:
+                episodes.append(episode)
     return episodes
+
+
+def _episode_for(
+    entry: dict[str, Any],
+    source: SourceConfig,
+    session: ytdlp.MetadataSession,
+    known: Callable[[str], bool] | None,
+    stored: Callable[[str], Episode | None] | None,
+) -> Episode | None:
+    """One listed video: None if already sent, stored metadata if seen before, else one request."""
+    video_id = entry.get("id")
+    if not video_id:
+        return None
+    episode_id = f"yt-{video_id}"
+    if known is not None and known(episode_id):
+        return None  # done before: not listed again
+    previous = stored(episode_id) if stored is not None else None
+    if previous is not None and previous.published is not None:
+        return previous  # metadata fetched on an earlier run: no request
+    url = entry.get("webpage_url") or entry.get("url") or ""
+    if not str(url).startswith("http"):
+        url = f"https://www.youtube.com/watch?v={video_id}"
+    cheap = episode_from_info(entry, source, url)
+    # A title or length the source's filters drop needs no request (selection reports it), nor does
+    # an entry the listing already dated.
+    if filter_reason(cheap, source) or entry.get("upload_date") or entry.get("timestamp"):
+        return cheap
+    try:
+        return episode_from_info({**entry, **session.extract(url)}, source, url)
+    except ytdlp.MediaUnavailableError:
+        return cheap  # the fetch stage fails this one with the reason
 
 
 def episode_from_info(info: dict[str, Any], source: SourceConfig, url: str) -> Episode:
@@ -60,7 +90,8 @@ def episode_from_info(info: dict[str, Any], source: SourceConfig, url: str) -> E
         description=str(info.get("description") or "")[:5000],
         thumbnail=info.get("thumbnail"),
         chapters=chapters_from(info),
-        language=source.language or info.get("language"),
+        # The video's own language when YouTube states it, so the source's language filter can act.
+        language=info.get("language") or source.language,
         output_language=source.output_language,
         video_id=video_id,
     )

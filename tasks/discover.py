@@ -27,7 +27,7 @@ def discover_source(source: SourceConfig, settings: Settings) -> list[Episode]:
         state = store.episode_state(episode_id)
         return bool(state and state["digest_id"])
 
-    return discover(source, settings, known=digested)
+    return discover(source, settings, known=digested, stored=store.get_episode)
 
 
 if __name__ == "__main__":

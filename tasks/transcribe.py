@@ -13,11 +13,12 @@ from typing import Any
 
 from prefect import task
 from prefect.tasks import exponential_backoff
+from prefect.transactions import CommitMode, transaction
 
 from newsroom.config import Settings
 from newsroom.fetching import Fetched
 from newsroom.glossary import Glossary
-from newsroom.media import cut_window
+from newsroom.media import cut_window, plan_episode_windows
 from newsroom.models import Episode, Segment, Transcript
 from newsroom.notes import write_episode_notes
 from newsroom.openai_api import Meter
@@ -25,7 +26,7 @@ from newsroom.progress import report
 from newsroom.retry import is_transient
 from newsroom.store import Store, write_json
 from newsroom.stt import LocalWhisper, make_stt
-from newsroom.transcription import WindowJob, plan_episode_windows, transcribe_windows, transcript_from_text
+from newsroom.transcription import WindowJob, transcribe_windows, transcript_from_text
 
 
 @cache
@@ -39,14 +40,18 @@ def _code_version() -> str:
 
 
 def window_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    """Same audio, window, language, prompt, model and code: same words. Other settings do not matter."""
+    """Same audio, window, language, glossary, model and code: same words. Other settings do not matter.
+
+    The previous window's last words in the prompt are left out on purpose (see WindowJob.hint): when
+    window 7 of 9 failed and is redone, windows 8 and 9 must still be served from the cache.
+    """
     job: WindowJob = parameters["job"]
     parts = [
         job.source_sha,
         f"{job.window.start:.3f}",
         f"{job.window.end:.3f}",
         job.language or "",
-        job.prompt or "",
+        job.hint,
         parameters["backend"],
         _code_version(),
     ]
@@ -138,8 +143,23 @@ def speech_to_text(
     key = f"{episode.id}:transcribe"
     report(key, f"transcribe {episode.title[:40]}", 0, len(windows))
 
+    # Retries per window from the settings (Prefect's own delays are fixed when the task is defined).
+    window_task = transcribe_window.with_options(
+        retries=t.window_retries,
+        retry_delay_seconds=[t.window_retry_delay_seconds * 2**i for i in range(t.window_retries)] or 0,
+    )
+
     def run_window(job: WindowJob) -> list[Segment]:
-        segments = transcribe_window(job, stt.name, settings, episode.id, run_id)
+        # Prefect commits a nested task's cache record only when its parent task commits: without an
+        # eager transaction, window results would be thrown away when a sibling window fails.
+        failure: Exception | None = None
+        with transaction(commit_mode=CommitMode.EAGER):
+            try:
+                segments = window_task(job, stt.name, settings, episode.id, run_id)
+            except Exception as exc:  # raised outside, so this transaction does not roll back its parent
+                failure = exc
+        if failure is not None:
+            raise failure
         done[0] += 1
         report(key, f"transcribe {episode.title[:40]}", done[0], len(windows))
         return segments

@@ -42,6 +42,20 @@ def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _own_prefect_results(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Each test keeps Prefect's cached task results (transcribed windows) to itself, so no test is
+    served another's cache; subprocesses (the CLI test) get the same folder through the environment."""
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
+
+    path = tmp_path_factory.mktemp("prefect-results")
+    monkeypatch.setenv("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(path))
+    with temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: path}):
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def prefect_server() -> Iterator[str]:
     """A real Prefect server (SQLite, temporary) for the whole session."""

@@ -113,6 +113,12 @@ def test_cut_window_and_silence_with_real_ffmpeg(tmp_path: Path, speech_dir: Pat
     assert found is not None and first_len - 0.2 <= found <= first_len + 2.2
     out = cut_window(joined, Window(0, 1.0, 4.0), tmp_path / "w.mp3")
     assert probe_duration(out) == pytest.approx(3.0, abs=0.15)
+    # A local model gets lossless PCM, not mp3 in a wav container.
+    wav = cut_window(joined, Window(1, 1.0, 4.0), tmp_path / "w.wav")
+    info = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(wav)], capture_output=True, text=True
+    ).stderr
+    assert "pcm_s16le" in info and "16000 Hz" in info and "mono" in info
 
 
 @pytest.mark.slow

@@ -7,9 +7,21 @@ recorded, so tests can assert what was (and was not) fetched.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+
+class Request(tuple):  # type: ignore[type-arg]
+    """(method, path, headers), plus `at`: when it arrived (time.monotonic), for spacing checks."""
+
+    at: float
+
+    def __new__(cls, method: str, path: str, headers: dict[str, str]) -> Request:
+        record = super().__new__(cls, (method, path, headers))
+        record.at = time.monotonic()
+        return record
 
 
 @dataclass
@@ -20,10 +32,19 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        # yt-dlp hangs up once it has read what it needs (a media page's head, a probe): not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class MediaServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.requests: list[Request] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +55,7 @@ class MediaServer:
 
             def _serve(self, head: bool) -> None:
                 path = self.path.split("?")[0]
-                server.requests.append((self.command, self.path, dict(self.headers)))
+                server.requests.append(Request(self.command, self.path, dict(self.headers)))
                 route = server.routes.get(path)
                 if route is None:
                     route = Route(b"not found", "text/plain", 404)
@@ -66,7 +87,7 @@ class MediaServer:
             def do_HEAD(self) -> None:
                 self._serve(head=True)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="media-server")
 

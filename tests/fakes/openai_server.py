@@ -60,6 +60,7 @@ class FakeOpenAI:
     chat_rules: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    upload_failures: dict[str, list[int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # Switches --------------------------------------------------------------------------------------
@@ -71,6 +72,12 @@ class FakeOpenAI:
         headers = {"retry-after-ms": str(int(retry_after * 1000))} if retry_after is not None else {}
         for _ in range(count):
             self.failures.append((status, headers, path))
+
+    def fail_upload(self, name_part: str, count: int, status: int = 500) -> None:
+        """The next `count` transcription uploads whose file name contains `name_part` answer `status`
+        (a window of a long episode failing while the others go through)."""
+        with self.lock:
+            self.upload_failures.setdefault(name_part, []).extend([status] * count)
 
     def script_chat(self, *responses: dict[str, Any]) -> None:
         """Queue chat answers: {"content": str} | {"tool_calls": [...]} | {"refusal": str} |
@@ -90,6 +97,7 @@ class FakeOpenAI:
             self.transcription_script.clear()
             self.chat_rules.clear()
             self.in_flight = self.max_in_flight = 0
+            self.upload_failures.clear()
         self.chat_latency = self.transcription_latency = 0.0
 
     def _chat_answer(self, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,6 +112,13 @@ class FakeOpenAI:
 
     def calls(self, path_part: str) -> list[Recorded]:
         return [r for r in self.requests if path_part in r.path]
+
+    def _take_upload_failure(self, filename: str) -> int | None:
+        with self.lock:
+            for part, statuses in self.upload_failures.items():
+                if part in filename and statuses:
+                    return statuses.pop(0)
+        return None
 
     def _take_failure(self, path: str) -> tuple[int, dict[str, str]] | None:
         with self.lock:
@@ -194,14 +209,18 @@ def create_app(state: FakeOpenAI) -> FastAPI:
         upload = form.get("file")
         data = await upload.read() if upload is not None and hasattr(upload, "read") else b""
         fields = {k: v for k, v in form.items() if k != "file"}
-        state.requests.append(
-            Recorded(
-                request.url.path,
-                dict(request.headers),
-                {**fields, "_size": len(data), "_filename": getattr(upload, "filename", None)},
-                time.time(),
-            )
+        filename = str(getattr(upload, "filename", None) or "")
+        recorded = Recorded(
+            request.url.path,
+            dict(request.headers),
+            {**fields, "_size": len(data), "_filename": filename or None},
+            time.time(),
         )
+        state.requests.append(recorded)
+        injected = state._take_upload_failure(filename)
+        if injected is not None:
+            recorded.body["_failed"] = injected
+            return _error(injected, f"injected {injected} for {filename}")
         if len(data) > MAX_UPLOAD_BYTES:
             return _error(
                 413,
@@ -209,6 +228,7 @@ def create_app(state: FakeOpenAI) -> FastAPI:
                 code="request_too_large",
             )
         duration = await asyncio.to_thread(_duration, data)
+        recorded.body["_duration"] = duration
         if duration < 0:
             return _error(400, "Audio file might be corrupted or unsupported", code="invalid_value")
         if duration > MAX_AUDIO_SECONDS:
