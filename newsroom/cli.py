@@ -30,7 +30,7 @@ out = Console()
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file [default: ./newsroom.toml or $NEWSROOM_CONFIG]."),
+    typer.Option("--config", "-c", help="Config file \\[default: ./newsroom.toml or $NEWSROOM_CONFIG]."),
 ]
 
 
@@ -170,6 +170,82 @@ def print_report(report: Any, elapsed: float) -> None:
         label = "Preview (dry run, nothing published)" if report.dry_run else "Newsletter"
         out.print(f"{label}: {report.newsletter_path}")
     out.print(f"Estimated cost ${report.total_cost:.4f} · {elapsed:.1f} s")
+
+
+# The local Prefect server and the deployments -----------------------------------------------------
+
+
+@app.command()
+def up(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Address the server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the server and its UI.")] = 4200,
+) -> None:
+    """Start a local Prefect server (UI included) and serve the deployments; Ctrl-C stops both.
+
+    The weekly digest then runs on the schedule newsroom.toml gives (Mondays 07:00 Europe/Amsterdam
+    unless changed), and every deployment runs from the UI's form. State lives in PREFECT_HOME.
+    """
+    import signal
+
+    settings = _settings(config)
+    from deployments.serve import SPECS
+    from newsroom.up import Up, UpError
+
+    if os.environ.get("PREFECT_API_URL"):
+        console.print(
+            f"[yellow]note:[/] PREFECT_API_URL is set ({os.environ['PREFECT_API_URL']}); `newsroom up` starts "
+            "its own server. To serve against yours instead: python -m deployments"
+        )
+    runner = Up(settings.config_path, host=host, port=port, say=console.print)
+
+    def on_signal(signum: int, frame: object) -> None:
+        runner.stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    home = os.environ.get("PREFECT_HOME", ".prefect")
+    code = 1
+    try:
+        console.print(f"Starting the Prefect server at {runner.ui_url} (state in {home}) ...")
+        runner.start_server()
+        console.print("Serving the deployments ...")
+        runner.start_runner()
+        runner.wait_for_deployments([s.full_name for s in SPECS])
+        out.print(up_banner(runner.ui_url, runner.api_url, settings, [s.full_name for s in SPECS]))
+        code = runner.wait()
+    except UpError as exc:
+        if not runner.stopping.is_set():
+            console.print(f"[bold red]newsroom up:[/] {exc}")
+    finally:
+        console.print("Stopping the deployments, then the server ...")
+        runner.stop()
+        console.print("Stopped.")
+    raise typer.Exit(0 if runner.stopping.is_set() and code == 0 else code)
+
+
+def up_banner(ui_url: str, api_url: str, settings: Settings, deployments: list[str]) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cronsim import CronSim
+
+    schedule = settings.schedule
+    zone = ZoneInfo(schedule.timezone)
+    next_run = next(CronSim(schedule.cron, datetime.now(zone)))
+    when = (
+        f"{next_run:%a %Y-%m-%d %H:%M} {schedule.timezone}"
+        if schedule.active
+        else "paused ([schedule] active = false)"
+    )
+    lines = [
+        f"Prefect UI:   {ui_url}",
+        f"Deployments:  {ui_url}/deployments  ({', '.join(deployments)})",
+        f"Next digest:  {when}  (cron '{schedule.cron}')",
+        f"Run it now:   PREFECT_API_URL={api_url} prefect deployment run '{deployments[0]}'",
+        "Press Ctrl-C to stop the deployments and the server.",
+    ]
+    return "\n".join(lines)
 
 
 # Single stages, for debugging ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from newsroom.config import Settings
+from newsroom.limits import openai_slot
 from newsroom.media import probe_duration
 from newsroom.models import Segment
 from newsroom.openai_api import Meter, make_transcription_client, resolve_stt_backend
@@ -161,6 +162,7 @@ class OpenAITranscriber(SpeechToText):
         # newsroom.tokens); gpt-4o models take free text.
         self.prompt_token_limit = 200 if self.model.startswith("whisper") else 800
         self.client = make_transcription_client(settings)
+        self.settings = settings
 
     def transcribe(
         self, audio: Path, language: str | None, prompt: str | None, meter: Meter | None = None
@@ -181,6 +183,7 @@ class OpenAITranscriber(SpeechToText):
             kwargs["chunking_strategy"] = "auto"
         else:
             kwargs["response_format"] = "json"
+        openai_slot(self.settings)  # one rate limit shared by every OpenAI request
         started = time.monotonic()
         try:
             with audio.open("rb") as fh:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from newsroom.config import Settings
 from newsroom.extractive import summarize_extractive
 from newsroom.grounding import TranscriptIndex, ground_quotes
+from newsroom.limits import openai_slot
 from newsroom.models import Episode, Summary, SummaryContent, Transcript
 from newsroom.openai_api import Meter, make_client, resolve_llm_backend
 from newsroom.prompts import load_prompt
@@ -105,6 +106,7 @@ class OpenAISummarizer(Summarizer):
         ]
         problem = "no attempt made"
         for _ in range(attempts):
+            openai_slot(self.settings)  # one rate limit shared by every OpenAI request
             started = time.monotonic()
             try:
                 completion = self.client.chat.completions.parse(

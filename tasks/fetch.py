@@ -6,6 +6,7 @@ from prefect import task
 
 from newsroom.config import Settings
 from newsroom.fetching import Fetched, fetch
+from newsroom.limits import STAGE_TAGS
 from newsroom.models import Episode
 from newsroom.retry import is_transient
 from newsroom.store import Store
@@ -13,6 +14,7 @@ from newsroom.store import Store
 
 @task(
     name="fetch-episode",
+    tags={STAGE_TAGS["fetch"]},
     task_run_name="fetch {episode.id}",
     retries=2,
     retry_delay_seconds=[5, 30],

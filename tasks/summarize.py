@@ -7,6 +7,7 @@ import hashlib
 from prefect import task
 
 from newsroom.config import Settings
+from newsroom.limits import STAGE_TAGS
 from newsroom.models import Episode, Summary, Transcript
 from newsroom.notes import write_episode_notes
 from newsroom.openai_api import Meter
@@ -22,6 +23,7 @@ def summary_key(backend_key: str, language: str, transcript: Transcript) -> str:
 
 @task(
     name="summarize-episode",
+    tags={STAGE_TAGS["summarize"]},
     task_run_name="summarize {episode.id}",
     retries=2,
     retry_delay_seconds=[10, 60],

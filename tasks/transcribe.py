@@ -17,6 +17,7 @@ from prefect.tasks import exponential_backoff
 from newsroom.config import Settings
 from newsroom.fetching import Fetched
 from newsroom.glossary import Glossary
+from newsroom.limits import STAGE_TAGS
 from newsroom.media import cut_window
 from newsroom.models import Episode, Segment, Transcript
 from newsroom.notes import write_episode_notes
@@ -88,6 +89,7 @@ def transcript_key(fetched: Fetched, backend: str, glossary: Glossary) -> str:
 
 @task(
     name="transcribe-episode",
+    tags={STAGE_TAGS["transcribe"]},
     task_run_name="transcribe {episode.id}",
     retries=1,
     retry_condition_fn=is_transient,
