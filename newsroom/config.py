@@ -194,8 +194,13 @@ class ScheduleConfig(Strict):
 
 
 class LimitsConfig(Strict):
-    """Prefect concurrency limits per stage, shared by every process and machine (created on first use)."""
+    """How many episodes each stage works on at once."""
 
+    scope: Literal["auto", "process", "server"] = Field(
+        "auto",
+        description="process: within each process; server: Prefect concurrency limits every process and "
+        "machine shares (created on first use; best on PostgreSQL); auto: server with Dask, else process.",
+    )
     fetch: int = Field(4, ge=1, le=64, description="Episodes downloading at once.")
     transcribe: int = Field(2, ge=1, le=64, description="Episodes in speech-to-text at once.")
     summarize: int = Field(4, ge=1, le=64, description="Episodes being summarized at once.")

@@ -1,13 +1,18 @@
-"""Prefect concurrency and rate limits, created on first use from the config.
+"""How many episodes each stage works on at once, and one rate limit for every OpenAI request.
 
-Both kinds live on the Prefect server, so they bound the work of every process and machine that
-talks to it (threads, Dask workers, several workers of a work pool), not just of one Python process:
+Stage limits (`[limits]`) have two scopes:
 
-* one task-run concurrency limit per stage (`tag:newsroom-fetch`, ...): Prefect's task engine holds
-  a slot of each tag limit for as long as a task with that tag runs;
-* one rate limit, `newsroom-openai`, that every OpenAI request takes a slot from (`openai_slot`).
+* `process`: a semaphore per stage in each process. Free, and enough on one machine.
+* `server`: Prefect global concurrency limits (`newsroom-fetch`, `newsroom-transcribe`,
+  `newsroom-summarize`), so threads, Dask workers and the workers of a pool all share them.
+  Created (or brought in line with the config) on first use. Each slot is a write to the server's
+  database: on SQLite, Prefect 3.8 answers some of those with "database is locked" and the client
+  retries after about 2 s, so use PostgreSQL with this scope.
 
-The config is the source of truth: a limit whose value differs from it is updated.
+`auto` picks `server` when episodes run on Dask, else `process`.
+
+The OpenAI rate limit (`newsroom-openai`, from `llm.requests_per_minute`) always lives on the server,
+since whatever calls OpenAI shares one account's limits; it is created on first use.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 from newsroom.config import Settings
 
-STAGE_TAGS = {
+STAGE_LIMITS = {
     "fetch": "newsroom-fetch",
     "transcribe": "newsroom-transcribe",
     "summarize": "newsroom-summarize",
@@ -89,10 +95,32 @@ def ensure_limit(name: str, limit: int, decay_per_second: float = 0.0) -> None:
         _ensured[key] = (limit, decay_per_second)
 
 
+def shared_stage_limits(settings: Settings) -> bool:
+    scope = settings.limits.scope
+    return scope == "server" or (scope == "auto" and settings.task_runner.type == "dask")
+
+
 def ensure_stage_limits(settings: Settings) -> None:
-    """The per-stage task concurrency limits, from `[limits]`; flows call this when they start."""
-    for stage, tag in STAGE_TAGS.items():
-        ensure_limit(f"tag:{tag}", int(getattr(settings.limits, stage)))
+    """With the `server` scope, create the per-stage limits up front; flows call this when they start."""
+    if shared_stage_limits(settings):
+        for stage, name in STAGE_LIMITS.items():
+            ensure_limit(name, int(getattr(settings.limits, stage)))
+
+
+_semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_semaphores_lock = threading.Lock()
+
+
+def stage_slot(stage: str, settings: Settings) -> AbstractContextManager[Any]:
+    """Hold one of the stage's slots while its work runs."""
+    limit = int(getattr(settings.limits, stage))
+    if shared_stage_limits(settings):
+        from prefect.concurrency.sync import concurrency
+
+        ensure_limit(STAGE_LIMITS[stage], limit)
+        return concurrency(STAGE_LIMITS[stage], occupy=1, strict=True)
+    with _semaphores_lock:
+        return _semaphores.setdefault((stage, limit), threading.BoundedSemaphore(limit))
 
 
 def _in_prefect_run() -> bool:

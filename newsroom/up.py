@@ -7,6 +7,8 @@ supervisor, which then stops them in order: a runner left without its server kee
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -17,7 +19,29 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cronsim import CronSim
+
+from newsroom.config import ScheduleConfig
+
+MARKER = "newsroom-up.json"
+
+
+def marker_path() -> Path:
+    return Path(os.environ.get("PREFECT_HOME", ".prefect")) / MARKER
+
+
+def running_server() -> tuple[str, str] | None:
+    """(API URL, UI URL) of a `newsroom up` of this project that answers, if one runs."""
+    try:
+        data = json.loads(marker_path().read_text())
+        api_url, ui_url = str(data["api_url"]), str(data["ui_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (api_url, ui_url) if healthy(api_url, timeout=1.0) else None
 
 
 class UpError(Exception):
@@ -134,6 +158,10 @@ class Up:
                     f"the Prefect server did not answer within {timeout:.0f} s{self._hint('server')}"
                 )
             time.sleep(0.25)
+        # `newsroom digest` and `newsroom task` find the server here, so their runs show in the UI.
+        marker_path().write_text(
+            json.dumps({"api_url": self.api_url, "ui_url": self.ui_url, "pid": os.getpid()})
+        )
 
     def start_runner(self) -> None:
         command = [sys.executable, "-m", "deployments"]
@@ -190,3 +218,25 @@ class Up:
         self.stopping.set()
         stop_process(self.runner, signal.SIGINT, grace=30)
         stop_process(self.server, signal.SIGTERM, grace=30)
+        if self.server is not None:
+            with contextlib.suppress(OSError):
+                marker_path().unlink()
+
+
+def banner(ui_url: str, api_url: str, schedule: ScheduleConfig, deployments: list[str]) -> str:
+    """What `newsroom up` prints once everything answers: where to look and what to type."""
+    zone = ZoneInfo(schedule.timezone)
+    next_run = next(CronSim(schedule.cron, datetime.now(zone)))
+    when = (
+        f"{next_run:%a %Y-%m-%d %H:%M} {schedule.timezone}"
+        if schedule.active
+        else "paused ([schedule] active = false)"
+    )
+    lines = [
+        f"Prefect UI:   {ui_url}",
+        f"Deployments:  {ui_url}/deployments  ({', '.join(deployments)})",
+        f"Next digest:  {when}  (cron '{schedule.cron}')",
+        f"Run it now:   PREFECT_API_URL={api_url} prefect deployment run '{deployments[0]}'",
+        "Press Ctrl-C to stop the deployments and the server.",
+    ]
+    return "\n".join(lines)

@@ -17,7 +17,7 @@ from prefect.tasks import exponential_backoff
 from newsroom.config import Settings
 from newsroom.fetching import Fetched
 from newsroom.glossary import Glossary
-from newsroom.limits import STAGE_TAGS
+from newsroom.limits import stage_slot
 from newsroom.media import cut_window
 from newsroom.models import Episode, Segment, Transcript
 from newsroom.notes import write_episode_notes
@@ -89,7 +89,6 @@ def transcript_key(fetched: Fetched, backend: str, glossary: Glossary) -> str:
 
 @task(
     name="transcribe-episode",
-    tags={STAGE_TAGS["transcribe"]},
     task_run_name="transcribe {episode.id}",
     retries=1,
     retry_condition_fn=is_transient,
@@ -107,7 +106,8 @@ def transcribe_episode(
         key = transcript_key(fetched, stt.name, glossary)
         if not force and path.exists() and store.stage_done(episode.id, "transcribe", key):
             return Transcript.model_validate_json(path.read_text())
-        transcript = speech_to_text(episode, Path(str(fetched.media)), stt, glossary, settings, run_id)
+        with stage_slot("transcribe", settings):
+            transcript = speech_to_text(episode, Path(str(fetched.media)), stt, glossary, settings, run_id)
     else:
         key = transcript_key(fetched, "", glossary)
     write_json(path, transcript)
