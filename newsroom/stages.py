@@ -97,7 +97,7 @@ def _episode_stages(stage: str, episode: Episode, settings: Settings, force: boo
 
     fetched = fetch_episode(episode, settings)
     if stage == "fetch":
-        return {"episode": episode.id, **fetched.model_dump(mode="json")}
+        return {"kind": fetched.kind, **fetched.model_dump(mode="json")}
     transcript = transcribe_episode(episode, fetched, settings, None, force)
     if stage == "transcribe":
         return {
