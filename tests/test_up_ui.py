@@ -89,6 +89,23 @@ def test_up_refuses_a_port_that_is_taken(tmp_path: Path):
     assert up.server is None
 
 
+def test_digest_and_task_find_a_running_newsroom_up(
+    tmp_path: Path, prefect_server: str, monkeypatch: pytest.MonkeyPatch
+):
+    from newsroom.prefect_server import ensure_api
+    from newsroom.up import marker_path, running_server
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert running_server() is None
+    marker_path().write_text(json.dumps({"api_url": prefect_server, "ui_url": "http://ui.example"}))
+    assert running_server() == (prefect_server, "http://ui.example")
+    assert ensure_api() is None and os.environ["PREFECT_API_URL"] == prefect_server  # no server of its own
+    monkeypatch.delenv("PREFECT_API_URL")
+    marker_path().write_text(json.dumps({"api_url": f"http://127.0.0.1:{free_port()}/api", "ui_url": "x"}))
+    assert running_server() is None  # left behind by an `up` that is gone: ignored
+
+
 @pytest.mark.slow
 def test_newsroom_up_on_postgres_runs_the_digest_from_the_ui(demo_project: Path, tmp_path: Path):
     require_tool("chromium")
