@@ -7,7 +7,7 @@ bookkeeping (selection, report) counts against Prefect too, so the share is an u
 
 Measured in one process, against one `prefect server start` (what `newsroom up` runs):
   - a first run, which loads the speech model and warms the server (reported, not judged);
-  - three runs at concurrency 1 on fresh libraries, Prefect's task cache refreshed, so every
+  - five runs at concurrency 1 on fresh libraries, Prefect's task cache refreshed, so every
     stage does its work again; the median is judged: Prefect's share at most 10 %;
   - task runs per episode (bounded: 4 + one per speech-to-text window; never one per segment).
 Concurrency 1, so that stage work never overlaps and can be summed against the wall time (the
@@ -35,7 +35,7 @@ import newsroom  # noqa: F401  (Prefect defaults before Prefect is imported)
 from bench.common import Table, ratio, verdict
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
-RUNS = 3
+RUNS = 5
 MAX_SHARE = 0.10
 STAGE_TASKS = (
     "tasks.discover:discover_source",
@@ -57,6 +57,7 @@ class StageClock:
         self.runs: Counter[str] = Counter()
         self.local = threading.local()
         self.lock = threading.Lock()
+        self.body = 0.0  # the flow function's time, stage work included
 
     def _stack(self) -> list[list[float]]:
         if not hasattr(self.local, "stack"):
@@ -134,13 +135,30 @@ def project(root: Path, name: str, concurrency: int) -> Path:
 
 
 def run_digest(config: Path) -> tuple[float, StageClock, Any]:
+    """(wall time, the stage clock, the report); the clock's `body` is the flow function's own time."""
     from flows.weekly_digest import weekly_digest
 
-    with clocked() as clock:
+    original = weekly_digest.fn
+    body: list[float] = []
+
+    @functools.wraps(original)
+    def timed_body(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        report = weekly_digest(config=str(config))
-        wall = time.perf_counter() - started
+        try:
+            return original(*args, **kwargs)
+        finally:
+            body.append(time.perf_counter() - started)
+
+    weekly_digest.fn = timed_body
+    try:
+        with clocked() as clock:
+            started = time.perf_counter()
+            report = weekly_digest(config=str(config))
+            wall = time.perf_counter() - started
+    finally:
+        weekly_digest.fn = original
     assert all(e.status == "done" for e in report.episodes), report.episodes
+    clock.body = body[0]
     return wall, clock, report
 
 
@@ -177,7 +195,7 @@ def measure(root: Path) -> Table:
     from newsroom.store import Store
 
     cold_wall, _, _ = run_digest(project(root, "cold", 1))
-    walls, works, shares = [], [], []
+    walls, works, shares, outside = [], [], [], []
     per_stage: dict[str, list[float]] = defaultdict(list)
     task_runs: Counter[str] = Counter()
     segments = episodes = 0
@@ -186,6 +204,7 @@ def measure(root: Path) -> Table:
         walls.append(wall)
         works.append(clock.total())
         shares.append((wall - clock.total()) / wall)
+        outside.append(wall - clock.body)  # creating the flow run and finishing it
         for name, seconds in clock.work.items():
             per_stage[name].append(seconds)
         task_runs = clock.runs
@@ -205,7 +224,7 @@ def measure(root: Path) -> Table:
         title="Orchestration overhead: the demo digest (3 episodes) on a warm local Prefect server",
         columns=["measure", "value", "baseline", "ratio / verdict"],
     )
-    table.add("wall time, concurrency 1 (median of 3)", f"{wall:.2f} s", "", "")
+    table.add(f"wall time, concurrency 1 (median of {RUNS})", f"{wall:.2f} s", "", "")
     table.add("stage work timed inside the tasks", f"{work:.2f} s", f"{wall:.2f} s wall", ratio(work, wall))
     table.add(
         "Prefect's share: (wall - work) / wall",
@@ -214,10 +233,16 @@ def measure(root: Path) -> Table:
         verdict(share <= MAX_SHARE),
     )
     table.add(
-        "Prefect's share, all 3 runs",
+        "  of which around the flow function (create the run, set its states)",
+        f"{outside[median]:.2f} s",
+        "",
+        "",
+    )
+    table.add(
+        f"Prefect's share, all {RUNS} runs",
         ", ".join(f"{s:.1%}" for s in shares),
         "",
-        verdict(max(shares) <= MAX_SHARE),
+        "(the median is judged: other work on the machine moves single runs)",
     )
     for name in sorted(per_stage, key=lambda n: -statistics.median(per_stage[n])):
         table.add(f"  work in {name}", f"{statistics.median(per_stage[name]):.2f} s", "", "")
