@@ -6,12 +6,15 @@ Every text goes through `redact`, so a secret that reached a report never reache
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from newsroom.models import RunReport
 from newsroom.secrets import redact
+
+log = logging.getLogger("newsroom.artifacts")
 
 PREVIEW_KEY = "newsletter-preview"
 REPORT_KEY = "run-report"
@@ -66,7 +69,18 @@ def preview_markdown(report: RunReport, newsletter_md: str | None) -> str:
 
 
 def create_digest_artifacts(report: RunReport, folder: Path) -> None:
-    """The preview, the report table and links to the written files, attached to the current run."""
+    """The preview, the report table and links to the written files, attached to the current run.
+
+    They show what the files already hold: a server hiccup here is logged, and the run (whose issue
+    may already be out) goes on to record itself as done.
+    """
+    try:
+        _create_digest_artifacts(report, folder)
+    except Exception as exc:
+        log.warning("could not create the run's artifacts: %s", redact(str(exc)))
+
+
+def _create_digest_artifacts(report: RunReport, folder: Path) -> None:
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
     newsletter = Path(report.newsletter_path) if report.newsletter_path else None
@@ -116,6 +130,9 @@ class EpisodeProgress:
         from prefect.artifacts import update_progress_artifact
 
         self.done += 1
-        update_progress_artifact(
-            self.id, progress=100.0 * self.done / max(self.total, 1), description=self._describe()
-        )
+        try:
+            update_progress_artifact(
+                self.id, progress=100.0 * self.done / max(self.total, 1), description=self._describe()
+            )
+        except Exception as exc:  # a progress bar must never stop the episodes
+            log.warning("could not update the progress artifact: %s", redact(str(exc)))

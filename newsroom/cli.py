@@ -189,6 +189,12 @@ def up(
     import signal
 
     settings = _settings(config)
+    if settings.config_path is None:
+        console.print(
+            "[bold red]newsroom up needs a newsroom.toml[/] (in this folder, or --config PATH): "
+            "the deployments run with it."
+        )
+        raise typer.Exit(2)
     from deployments.serve import SPECS
     from newsroom.up import Up, UpError, banner
 
@@ -226,7 +232,7 @@ def up(
         console.print("Stopping the deployments, then the server ...")
         runner.stop()
         console.print("Stopped.")
-    raise typer.Exit(0 if runner.stopping.is_set() and code == 0 else code)
+    raise typer.Exit(0 if runner.stopping.is_set() else code)  # Ctrl-C is how `up` is meant to end
 
 
 # Single stages, for debugging ---------------------------------------------------------------------

@@ -89,6 +89,16 @@ def test_up_refuses_a_port_that_is_taken(tmp_path: Path):
     assert up.server is None
 
 
+def test_up_needs_a_config_to_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from newsroom.cli import app
+
+    monkeypatch.chdir(tmp_path)  # no newsroom.toml here
+    result = CliRunner().invoke(app, ["up"])
+    assert result.exit_code == 2 and "needs a newsroom.toml" in result.output
+
+
 def test_digest_and_task_find_a_running_newsroom_up(
     tmp_path: Path, prefect_server: str, monkeypatch: pytest.MonkeyPatch
 ):
