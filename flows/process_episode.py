@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from pydantic import Field
 
 from newsroom.config import Settings, load_settings
+from newsroom.limits import ensure_stage_limits
 from newsroom.models import Episode, EpisodeOutcome, EpisodeResult
+from newsroom.notify import notify_failure
 from newsroom.secrets import redact
 from newsroom.store import Store
 from tasks.fetch import fetch_episode
@@ -62,12 +66,21 @@ def process_episode(
     return run_episode(episode, settings, run_id, force)
 
 
-@flow(name="process-url", log_prints=True)
-def process_url(url: str, config: str = "newsroom.toml", force: bool = False) -> EpisodeResult:
-    """Fetch, transcribe and summarize one video, episode, article or file given by URL or path."""
+@flow(name="process-url", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+def process_url(
+    url: Annotated[str, Field(min_length=1)], config: str = "newsroom.toml", force: bool = False
+) -> EpisodeResult:
+    """Fetch, transcribe and summarize one video, episode, article or file given by URL or path.
+
+    Args:
+        url: A video, episode, article or media URL, or a file path on the machine that runs the flow.
+        config: Path of newsroom.toml, relative to the run's working directory.
+        force: Redo the stages even when their stored results are still valid.
+    """
     from newsroom.adhoc import episode_for_url
 
     settings = load_settings(config)
+    ensure_stage_limits(settings)
     episode = episode_for_url(url, settings)
     result = run_episode(episode, settings, flow_run.get_id(), force)
     print(

@@ -6,15 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from prefect import flow
+from prefect.futures import as_completed
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.process_episode import describe, process_episode
+from newsroom.artifacts import EpisodeProgress, create_digest_artifacts
 from newsroom.config import load_settings
 from newsroom.editor import record_draft
+from newsroom.limits import ensure_stage_limits
 from newsroom.models import EpisodeOutcome, EpisodeResult, RunReport, SourceOutcome, utcnow
+from newsroom.notify import notify_failure
 from newsroom.openai_api import resolve_llm_backend
 from newsroom.publishing import write_report
+from newsroom.run_options import DEFAULT_OPTIONS, DigestOptions, apply_options
+from newsroom.runners import episode_task_runner
 from newsroom.selection import select
 from newsroom.store import Store
 from newsroom.stt import make_stt
@@ -40,22 +45,43 @@ class ReviewTimeoutError(Exception):
     """Nobody approved the draft in time: nothing was published (the report says so)."""
 
 
-@flow(name="weekly-digest", log_prints=True)
+def window_end(until: date | None, now: datetime) -> datetime:
+    """The end of the day `until` (a backfill's week), else now."""
+    if until is None:
+        return now
+    return min(now, datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC))
+
+
+@flow(name="weekly-digest", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def weekly_digest(
     config: str = "newsroom.toml",
     since: date | None = None,
     force: bool = False,
     dry_run: bool = False,
     republish: bool = False,
+    options: DigestOptions = DEFAULT_OPTIONS,
+    until: date | None = None,
 ) -> RunReport:
-    """Turn what the sources published since the last run into this week's newsletter."""
-    settings = load_settings(config)
+    """Turn what the sources published since the last run into this week's newsletter.
+
+    Args:
+        config: Path of newsroom.toml, relative to the run's working directory.
+        since: Start of the window; empty: where the last successful run ended.
+        force: Redo episodes that are done or already in a newsletter.
+        dry_run: Process and render a preview, but publish nothing.
+        options: This run's changes to newsroom.toml.
+        until: Last day of the window (backfills); empty: up to now.
+    """
+    settings = apply_options(load_settings(config), options)
+    ensure_stage_limits(settings)
     store = Store(settings.library_dir)
     run_id = flow_run.get_id() or f"local-{utcnow():%Y%m%d%H%M%S}"
-    now = utcnow()
+    started = utcnow()
+    now = window_end(until, started)
+    day = until or now.date()  # the issue's date: a backfilled week's own
     start = window_start(store, since, settings.window_days, now)
     store.start_run(run_id, start, now)
-    report = RunReport(run_id=run_id, started=now, window_start=start, window_end=now, dry_run=dry_run)
+    report = RunReport(run_id=run_id, started=started, window_start=start, window_end=now, dry_run=dry_run)
     report.backends = {
         "speech-to-text": make_stt(settings).name,
         "summaries": make_summarizer(settings).name,
@@ -97,19 +123,20 @@ def weekly_digest(
     print(f"{len(chosen)} new episode(s) from {len(found)} source(s) since {start:%Y-%m-%d %H:%M} UTC")
 
     results: list[EpisodeResult] = []
+    progress = EpisodeProgress(len(chosen))
     if chosen:
         parameters = [{"episode": e, "settings": settings, "run_id": run_id, "force": force} for e in chosen]
-        runner: ThreadPoolTaskRunner[Any]
-        with ThreadPoolTaskRunner(max_workers=settings.concurrency) as runner:
-            # submit() is typed for async tasks only; process_episode is a sync task.
-            episode_futures: list[Any] = [runner.submit(process_episode, p) for p in parameters]  # type: ignore[arg-type]
+        with episode_task_runner(settings) as runner:
+            episode_futures: list[Any] = [runner.submit(process_episode, p) for p in parameters]
+            for _ in as_completed(episode_futures):
+                progress.advance()
             results = [f.result() for f in episode_futures]
     report.episodes = [r.outcome for r in results] + report.episodes
     stories = [(r.episode, r.summary) for r in results if r.summary is not None]
 
     released = newsletter_id = None
     if stories:
-        draft = draft_newsletter(stories, settings, now.date(), run_id)
+        draft = draft_newsletter(stories, settings, day, run_id)
         newsletter = draft.newsletter
         record_draft(report, draft)
         written = publish_newsletter(newsletter, stories, report, settings, dry_run)
@@ -123,7 +150,7 @@ def weekly_digest(
         if released == "approved":
             store.mark_digested([e.id for e, _ in stories], newsletter.id)
     else:
-        folder = settings.output_dir / now.date().isoformat() / ("dry-run" if dry_run else "")
+        folder = settings.output_dir / day.isoformat() / ("dry-run" if dry_run else "")
         report.notes.append(
             "Nothing new since the last run." if not results else "No episode could be summarized."
         )
@@ -133,6 +160,7 @@ def weekly_digest(
     report.finished = utcnow()
     failed_all = (results and not stories) or (settings.sources and not found)
     write_report(folder, report, settings)
+    create_digest_artifacts(report, folder)
     store.finish_run(run_id, "failed" if failed_all else ("dry-run" if dry_run else "completed"), report)
     print_summary(report)
     if failed_all:

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +30,7 @@ out = Console()
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file [default: ./newsroom.toml or $NEWSROOM_CONFIG]."),
+    typer.Option("--config", "-c", help="Config file \\[default: ./newsroom.toml or $NEWSROOM_CONFIG]."),
 ]
 
 
@@ -279,6 +279,69 @@ def approve(
     )
 
 
+# The local Prefect server and the deployments -----------------------------------------------------
+
+
+@app.command()
+def up(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Address the server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the server and its UI.")] = 4200,
+) -> None:
+    """Start a local Prefect server (UI included) and serve the deployments; Ctrl-C stops both.
+
+    The weekly digest then runs on the schedule newsroom.toml gives (Mondays 07:00 Europe/Amsterdam
+    unless changed), and every deployment runs from the UI's form. State lives in PREFECT_HOME.
+    """
+    import signal
+
+    settings = _settings(config)
+    if settings.config_path is None:
+        console.print(
+            "[bold red]newsroom up needs a newsroom.toml[/] (in this folder, or --config PATH): "
+            "the deployments run with it."
+        )
+        raise typer.Exit(2)
+    from deployments.serve import SPECS
+    from newsroom.up import Up, UpError, banner
+
+    if os.environ.get("PREFECT_API_URL"):
+        console.print(
+            f"[yellow]note:[/] PREFECT_API_URL is set ({os.environ['PREFECT_API_URL']}); `newsroom up` starts "
+            "its own server. To serve against yours instead: python -m deployments"
+        )
+    runner = Up(settings.config_path, host=host, port=port, say=console.print)
+
+    def on_signal(signum: int, frame: object) -> None:
+        runner.stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    home = os.environ.get("PREFECT_HOME", ".prefect")
+    code = 1
+    try:
+        console.print(f"Starting the Prefect server at {runner.ui_url} (state in {home}) ...")
+        runner.start_server()
+        console.print("Serving the deployments ...")
+        runner.start_runner()
+        runner.wait_for_deployments([s.full_name for s in SPECS])
+        out.print(
+            banner(runner.ui_url, runner.api_url, settings.schedule, [s.full_name for s in SPECS]),
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+        code = runner.wait()
+    except UpError as exc:
+        if not runner.stopping.is_set():
+            console.print(f"[bold red]newsroom up:[/] {exc}")
+    finally:
+        console.print("Stopping the deployments, then the server ...")
+        runner.stop()
+        console.print("Stopped.")
+    raise typer.Exit(0 if runner.stopping.is_set() else code)  # Ctrl-C is how `up` is meant to end
+
+
 # Single stages, for debugging ---------------------------------------------------------------------
 
 STAGES = ("discover", "fetch", "transcribe", "summarize", "draft", "publish")
@@ -289,89 +352,61 @@ def task_command(
     stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.")],
     target: Annotated[
         list[str],
-        typer.Argument(help="A source/episode URL or path, a transcript.json, or summary.json files."),
+        typer.Argument(
+            help="A URL, a path or an episode id (from the run report); a transcript.json; "
+            "summary.json files; or a newsletter.json to publish."
+        ),
     ],
     config: ConfigOption = None,
     force: Annotated[bool, typer.Option("--force", help="Ignore stored results.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the result (JSON) to this file.")
+    ] = None,
+    traceback: Annotated[bool, typer.Option("--traceback", help="Show the full trace of a failure.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose/--quiet", "-v/-q", help="Show Prefect's logs.")] = True,
 ) -> None:
-    """Run one stage on one input with the same code and config as the digest, and print its result."""
+    """Run one stage on one input with the same code and config as the digest, and print its result.
+
+    Publishing is always a dry run here: a preview in out/<date>/dry-run/, nothing sent.
+    """
     settings = _settings(config)
+    from newsroom.prefect_server import await_api, ensure_api
+
+    # Tasks run here without a flow run: their logs go to the terminal, not to the API.
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    server = ensure_api()
     _quiet_prefect(verbose)
-    with ProgressDisplay():
-        result = run_stage(stage, target, settings, force)
-    out.print_json(json.dumps(result, default=str, ensure_ascii=False))
+    from newsroom.secrets import redact
+    from newsroom.stages import StageInputError, run_stage
 
-
-def run_stage(stage: str, target: list[str], settings: Settings, force: bool = False) -> Any:
-    from newsroom.adhoc import episode_for_url
-    from newsroom.models import Summary, Transcript
-    from newsroom.store import Store
-
-    store = Store(settings.library_dir)
-    if stage == "discover":
-        from newsroom.config import SourceConfig
-        from tasks.discover import discover_source
-
-        return [e.model_dump(mode="json") for e in discover_source(SourceConfig(url=target[0]), settings)]
-    if stage in ("fetch", "transcribe", "summarize") and not target[0].endswith(".json"):
-        episode = episode_for_url(target[0], settings)
-        store.upsert_episode(episode)
-        from tasks.fetch import fetch_episode
-
-        fetched = fetch_episode(episode, settings)
-        if stage == "fetch":
-            return fetched.model_dump()
-        from tasks.transcribe import transcribe_episode
-
-        transcript = transcribe_episode(episode, fetched, settings, None, force)
-        if stage == "transcribe":
-            return {
-                "episode": episode.id,
-                "backend": transcript.backend,
-                "language": transcript.language,
-                "corrections": transcript.corrections,
-                "file": str(store.transcript_path(episode.id)),
-                "text": transcript.text[:2000],
-            }
-        from tasks.summarize import summarize_episode
-
-        return summarize_episode(episode, transcript, settings, None, force).model_dump(mode="json")
-    if stage == "summarize":
-        transcript = Transcript.model_validate_json(Path(target[0]).read_text())
-        stored = store.get_episode(transcript.episode_id)
-        if stored is None:
-            raise typer.BadParameter(
-                f"{transcript.episode_id} is not in the library at {settings.library_dir}"
-            )
-        from tasks.summarize import summarize_episode
-
-        return summarize_episode(stored, transcript, settings, None, force).model_dump(mode="json")
-    if stage in ("draft", "publish"):
-        from tasks.draft import draft_newsletter
-
-        stories = []
-        for path in target:
-            summary = Summary.model_validate_json(Path(path).read_text())
-            found = store.get_episode(summary.episode_id)
-            if found is None:
-                raise typer.BadParameter(f"{summary.episode_id} is not in the library")
-            stories.append((found, summary))
-        newsletter = draft_newsletter(stories, settings, date.today()).newsletter
-        if stage == "draft":
-            return newsletter.model_dump()
-        from newsroom.models import RunReport, utcnow
-        from tasks.publish import publish_newsletter
-
-        report = RunReport(run_id="task-publish", started=utcnow(), dry_run=True)
-        return publish_newsletter(newsletter, stories, report, settings, dry_run=True)
-    raise typer.BadParameter(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+    try:
+        with ProgressDisplay(), await_api(server):
+            result = run_stage(stage, target, settings, force)
+    except StageInputError as exc:
+        console.print(f"[bold red]newsroom task {stage}:[/] {redact(str(exc))}")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        if traceback:
+            raise
+        console.print(f"[bold red]{stage} failed:[/] {type(exc).__name__}: {redact(str(exc))[:1000]}")
+        console.print("Run it again with --traceback for the full trace.")
+        raise typer.Exit(1) from None
+    text = json.dumps(result, default=str, ensure_ascii=False, indent=2)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n")
+        console.print(f"Wrote {output}")
+    else:
+        out.print_json(text)
 
 
 def task_main(stage: str, argv: list[str]) -> None:
-    """Entry for `python -m tasks.<stage> TARGET...`."""
-    sys.argv = ["newsroom", "task", stage, *argv]
-    app()
+    """Entry for `python -m tasks.<stage> TARGET...`: exactly `newsroom task <stage> TARGET...`.
+
+    The stage module imported Prefect before this runs, too late for the settings the command sets
+    before Prefect starts (server address, log levels), so the command runs in a fresh interpreter.
+    """
+    os.execv(sys.executable, [sys.executable, "-m", "newsroom", "task", stage, *argv])
 
 
 @app.command()

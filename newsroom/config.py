@@ -208,6 +208,74 @@ class Prices(Strict):
         return {**DEFAULT_TRANSCRIPTION_PRICES, **value}
 
 
+# Operations: the schedule, shared limits, failure notifications and where episodes run -------------
+
+
+class ScheduleConfig(Strict):
+    """When the weekly-digest deployment runs (`newsroom up`, `python -m deployments`)."""
+
+    cron: str = Field("0 7 * * 1", description="Cron expression; the default is Mondays at 07:00.")
+    timezone: str = Field("Europe/Amsterdam", description="IANA time zone the cron is read in.")
+    active: bool = Field(True, description="Off: the deployment is served but not run on schedule.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError  # Prefect's own cron parser
+
+        try:
+            CronSim(value, datetime(2026, 1, 1))
+        except CronSimError as exc:
+            raise ValueError(f"{value!r} is not a cron expression like '0 7 * * 1' ({exc})") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone like 'Europe/Amsterdam'") from None
+        return value
+
+
+class LimitsConfig(Strict):
+    """How many episodes each stage works on at once."""
+
+    scope: Literal["auto", "process", "server"] = Field(
+        "auto",
+        description="process: within each process; server: Prefect concurrency limits every process and "
+        "machine shares (created on first use; best on PostgreSQL); auto: server with Dask, else process.",
+    )
+    fetch: int = Field(4, ge=1, le=64, description="Episodes downloading at once.")
+    transcribe: int = Field(2, ge=1, le=64, description="Episodes in speech-to-text at once.")
+    summarize: int = Field(4, ge=1, le=64, description="Episodes being summarized at once.")
+
+
+class NotifyConfig(Strict):
+    """Where a failed or crashed run is reported: a webhook URL, read like a secret (it often is one)."""
+
+    webhook_env: str = Field("NEWSROOM_WEBHOOK_URL", description="Environment variable with the URL.")
+    webhook_secret: str | None = Field(None, description="Prefect Secret block with the URL, if not in env.")
+
+
+class TaskRunnerConfig(Strict):
+    """Where the episodes of a digest run: threads in the flow's process, or a Dask cluster."""
+
+    type: Literal["threads", "dask"] = Field("threads", description="dask: prefect-dask's DaskTaskRunner.")
+    address: str | None = Field(
+        None, description="Dask scheduler, e.g. tcp://10.0.0.5:8786; unset: a LocalCluster of processes."
+    )
+    n_workers: int = Field(2, ge=1, le=256, description="LocalCluster worker processes.")
+    threads_per_worker: int = Field(
+        1, ge=1, le=64, description="Episodes each LocalCluster worker runs at once."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a run needs to know, from `newsroom.toml` and `NEWSROOM_*` variables."""
 
@@ -245,6 +313,10 @@ class Settings(BaseSettings):
         description="Unapproved after this long: the draft stays unpublished and the run says so.",
     )
     prices: Prices = Field(default_factory=Prices)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
 
     # Where the file was read from; paths in it are relative to its folder.
     config_path: Path | None = Field(None, exclude=True)

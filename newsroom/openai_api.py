@@ -95,10 +95,12 @@ def make_transcription_client(settings: Settings) -> OpenAI:
 
 @contextmanager
 def request_slot(settings: Settings) -> Iterator[None]:
-    """Held around every chat request (summaries, the editor agent): the one place where a shared
-    rate limit plugs in. Today concurrency is bounded by each caller's thread pool
-    (`llm.concurrency`); a Prefect global rate limit from `llm.requests_per_minute` (issue #6's
-    `newsroom.limits`) belongs here so every call site honours it."""
+    """Held around every OpenAI request (speech-to-text, summaries, the editor agent): waits for a
+    slot of the Prefect rate limit they all share (`llm.requests_per_minute`), so every call site
+    honours it. Concurrency itself is bounded by each caller's thread pool."""
+    from newsroom.limits import openai_slot
+
+    openai_slot(settings)
     yield
 
 

@@ -99,6 +99,12 @@ def ensure_api() -> TemporaryServer | None:
     """Start a temporary server unless the user points at one; call before importing Prefect."""
     if os.environ.get("PREFECT_API_URL"):
         return None
+    from newsroom.up import running_server
+
+    if found := running_server():  # `newsroom up` runs for this project: use it, runs show in its UI
+        os.environ["PREFECT_API_URL"] = found[0]
+        print(f"Using the Prefect server of `newsroom up`: {found[1]}", file=sys.stderr)
+        return None
     server = TemporaryServer()
     server.start()
     if server.process is None:

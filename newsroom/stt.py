@@ -14,7 +14,7 @@ from typing import Any
 from newsroom.config import Settings
 from newsroom.media import probe_duration
 from newsroom.models import Segment
-from newsroom.openai_api import Meter, make_transcription_client, resolve_stt_backend
+from newsroom.openai_api import Meter, make_transcription_client, request_slot, resolve_stt_backend
 from newsroom.tokens import keep_last_tokens
 
 BUNDLED = "bundled"
@@ -171,6 +171,7 @@ class OpenAITranscriber(SpeechToText):
         # newsroom.tokens); gpt-4o models take free text.
         self.prompt_token_limit = 200 if self.model.startswith("whisper") else 800
         self.client = make_transcription_client(settings)
+        self.settings = settings
 
     def transcribe(
         self,
@@ -198,7 +199,7 @@ class OpenAITranscriber(SpeechToText):
             kwargs["response_format"] = "json"
         started = time.monotonic()
         try:
-            with audio.open("rb") as fh:
+            with request_slot(self.settings), audio.open("rb") as fh:
                 response = self.client.audio.transcriptions.create(file=fh, **kwargs)
         except Exception as exc:
             if meter:

@@ -6,6 +6,7 @@ from prefect import task
 
 from newsroom.config import Settings
 from newsroom.fetching import Fetched, fetch
+from newsroom.limits import stage_slot
 from newsroom.models import Episode
 from newsroom.retry import is_transient
 from newsroom.store import Store
@@ -22,7 +23,8 @@ from newsroom.store import Store
 def fetch_episode(episode: Episode, settings: Settings) -> Fetched:
     """Bring the cheapest route to a transcript into the library: feed transcript, captions, text or audio."""
     store = Store(settings.library_dir)
-    fetched = fetch(episode, store.episode_dir(episode.id), settings)
+    with stage_slot("fetch", settings):
+        fetched = fetch(episode, store.episode_dir(episode.id), settings)
     store.set_stage(episode.id, "fetch", "done", cache_key=fetched.kind)
     return fetched
 

@@ -7,6 +7,7 @@ import hashlib
 from prefect import task
 
 from newsroom.config import Settings
+from newsroom.limits import stage_slot
 from newsroom.models import Episode, Summary, Transcript
 from newsroom.notes import write_episode_notes
 from newsroom.openai_api import Meter
@@ -44,7 +45,8 @@ def summarize_episode(
     if not force and path.exists() and store.stage_done(episode.id, "summarize", key):
         return Summary.model_validate_json(path.read_text())
     meter = Meter(store, settings.prices, run_id, episode.id, "summarize")
-    summary = summarizer.summarize(episode, transcript, language, meter)
+    with stage_slot("summarize", settings):
+        summary = summarizer.summarize(episode, transcript, language, meter)
     write_json(path, summary)
     write_episode_notes(store, episode, transcript, summary, settings)
     store.set_stage(episode.id, "summarize", "done", cache_key=key, detail=summary.backend)

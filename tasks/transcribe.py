@@ -18,6 +18,7 @@ from prefect.transactions import CommitMode, transaction
 from newsroom.config import Settings
 from newsroom.fetching import Fetched
 from newsroom.glossary import Glossary
+from newsroom.limits import stage_slot
 from newsroom.media import cut_window, plan_episode_windows
 from newsroom.models import Episode, Segment, Transcript
 from newsroom.notes import write_episode_notes
@@ -124,7 +125,8 @@ def transcribe_episode(
         key = transcript_key(fetched, stt.name, glossary)
         if not force and path.exists() and store.stage_done(episode.id, "transcribe", key):
             return Transcript.model_validate_json(path.read_text())
-        transcript = speech_to_text(episode, Path(str(fetched.media)), stt, glossary, settings, run_id)
+        with stage_slot("transcribe", settings):
+            transcript = speech_to_text(episode, Path(str(fetched.media)), stt, glossary, settings, run_id)
     else:
         key = transcript_key(fetched, "", glossary)
     write_json(path, transcript)

@@ -28,6 +28,7 @@ from tests.fakes.openai_server import FakeOpenAIServer  # noqa: E402
 from tests.fakes.publish_receiver import PublishReceiver  # noqa: E402
 from tests.fakes.smtp_server import SMTPServer  # noqa: E402
 from tests.fakes.tls import Certs, make_certs  # noqa: E402
+from tests.fakes.webhook_server import WebhookServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo"
@@ -172,3 +173,44 @@ def publish_receiver(publish_receiver_session: PublishReceiver) -> Iterator[Publ
     publish_receiver_session.reset()
     yield publish_receiver_session
     publish_receiver_session.reset()
+
+
+# Operations (issue 6) -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookServer]:
+    with WebhookServer() as server:
+        yield server
+
+
+def transcript_feed(folder: Path, dates: list[str]) -> Path:
+    """A copy of the demo whose every episode ships a transcript: digests without speech-to-text.
+
+    `dates` are ISO days, one episode each; the config takes items by date (no `all_items`).
+    """
+    shutil.copytree(DEMO, folder / "demo")
+    items = "".join(
+        f"""<item><title>Quick episode {i + 1}</title><guid isPermaLink="false">quick-{i + 1}</guid>
+<pubDate>{_rfc822(day)}</pubDate><link>https://example.org/quick/{i + 1}</link>
+<description>Episode {i + 1} of the quick feed.</description>
+<enclosure url="audio/episode-3.mp3" type="audio/mpeg" length="171402"/><itunes:duration>42</itunes:duration>
+<podcast:transcript url="transcripts/episode-3.vtt" type="text/vtt" language="en"/></item>"""
+        for i, day in enumerate(dates)
+    )
+    feed = (folder / "demo" / "feed.xml").read_text()
+    head = feed.split("<item>")[0]
+    (folder / "demo" / "quick.xml").write_text(head + items + "</channel></rss>\n")
+    return write_config(
+        folder,
+        f'title = "Quick Weekly"\n[[sources]]\nname = "Quick FM"\nurl = "{folder / "demo" / "quick.xml"}"\n'
+        'kind = "podcast"\n',
+    )
+
+
+def _rfc822(day: str) -> str:
+    from datetime import UTC, date, datetime
+    from email.utils import format_datetime
+
+    d = date.fromisoformat(day)
+    return format_datetime(datetime(d.year, d.month, d.day, 7, 0, tzinfo=UTC))

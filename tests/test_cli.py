@@ -19,7 +19,7 @@ runner = CliRunner()
 def test_help_on_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("digest", "task", "config"):
+    for command in ("digest", "task", "config", "up"):
         assert command in result.output
         sub = runner.invoke(app, [command, "--help"])
         assert sub.exit_code == 0, sub.output
