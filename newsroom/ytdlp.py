@@ -171,15 +171,8 @@ def list_flat(
 
 def extract(url: str, sleep: float = 0.0, cookies_file: str | None = None) -> dict[str, Any]:
     """Full metadata of one item, no download."""
-    opts = base_options(sleep=sleep, cookies_file=cookies_file) | {"skip_download": True, "noplaylist": True}
-    try:
-        with yt_dlp.YoutubeDL(opts) as ydl:
-            info = ydl.extract_info(url, download=False)
-    except DownloadError as exc:
-        raise MediaUnavailableError(explain(exc)) from exc
-    if not info:
-        raise MediaUnavailableError(f"{url}: yt-dlp found nothing")
-    return dict(ydl.sanitize_info(info))
+    with MetadataSession(sleep=sleep, cookies_file=cookies_file) as session:
+        return session.extract(url)
 
 
 class MetadataSession:
