@@ -132,6 +132,15 @@ def espeak(text: str, out: Path, rate: int = 165) -> Path:
     return out
 
 
+def generated_audio(out: Path, source: str, seconds: float, *args: str) -> Path:
+    """Audio from one of ffmpeg's generators (`anullsrc=...` for silence, `sine=...` for a tone)."""
+    from newsroom.media import ffmpeg_exe
+
+    command = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source, "-t", str(seconds), *args, str(out)]
+    subprocess.run(command, check=True)
+    return out
+
+
 @pytest.fixture(scope="session")
 def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("speech")

@@ -4,16 +4,14 @@ good one goes out, the next run retries the failures, and gives up after `max_at
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from flows.weekly_digest import DigestFailedError, weekly_digest
 from newsroom.config import load_settings
-from newsroom.media import ffmpeg_exe
 from newsroom.store import Store
-from tests.conftest import write_config
+from tests.conftest import generated_audio, write_config
 
 VTT = """WEBVTT
 
@@ -29,11 +27,7 @@ Our guest explains how teams review pull requests with it before lunch.
 
 
 def silent_mp3(path: Path) -> bytes:
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "15", str(path)],
-        check=True,
-    )
-    return path.read_bytes()
+    return generated_audio(path, "anullsrc=r=16000:cl=mono", 15).read_bytes()
 
 
 def item(base: str, guid: str, title: str, media: str, transcript: str = "") -> str:

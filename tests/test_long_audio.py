@@ -3,7 +3,6 @@ and a failed window redone alone on the next run thanks to Prefect's cache."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import openai
@@ -17,22 +16,14 @@ from newsroom.models import Episode
 from newsroom.store import Store
 from newsroom.stt import OpenAITranscriber
 from tasks.transcribe import speech_to_text
-from tests.conftest import write_config
+from tests.conftest import generated_audio, write_config
 from tests.fakes.openai_server import MAX_AUDIO_SECONDS, MAX_UPLOAD_BYTES
 
 
 def tone(path: Path, seconds: float, rate: int, fmt_args: list[str]) -> Path:
     """A generated tone (no silence anywhere, so cuts fall exactly where planned)."""
-    from newsroom.media import ffmpeg_exe
-
     if not path.exists():
-        subprocess.run(
-            [
-                ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={rate}",
-                "-t", str(seconds), "-ac", "1", *fmt_args, str(path),
-            ],
-            check=True,
-        )  # fmt: skip
+        generated_audio(path, f"sine=frequency=440:sample_rate={rate}", seconds, "-ac", "1", *fmt_args)
     return path
 
 

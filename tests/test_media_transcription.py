@@ -21,7 +21,7 @@ from newsroom.media import (
 from newsroom.models import Segment
 from newsroom.stt import LocalWhisper, TranscriptionError
 from newsroom.transcription import stitch, window_groups
-from tests.conftest import DEMO, espeak
+from tests.conftest import DEMO, espeak, generated_audio
 
 
 def test_probe_duration_without_ffprobe(tmp_path: Path):
@@ -74,22 +74,7 @@ def test_stitch_removes_words_heard_twice_at_the_seam():
 
 def test_cut_window_and_silence_with_real_ffmpeg(tmp_path: Path, speech_dir: Path):
     wav = espeak("First part of the talk. " * 4, speech_dir / "a.wav")
-    silence = tmp_path / "silence.wav"
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=22050:cl=mono",
-            "-t",
-            "2",
-            str(silence),
-        ],
-        check=True,
-    )
+    silence = generated_audio(tmp_path / "silence.wav", "anullsrc=r=22050:cl=mono", 2)
     joined = tmp_path / "joined.wav"
     subprocess.run(
         [
@@ -133,22 +118,7 @@ def test_bundled_model_transcribes_generated_speech_and_stays_quiet_on_silence(
     for word in ("weekly", "newsletter", "podcast", "monday"):
         assert word in heard
     assert segments[0].start < 1.0 and segments[-1].end <= probe_duration(wav) + 0.5
-    silence = tmp_path / "silence.wav"
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=16000:cl=mono",
-            "-t",
-            "20",
-            str(silence),
-        ],
-        check=True,
-    )
+    silence = generated_audio(tmp_path / "silence.wav", "anullsrc=r=16000:cl=mono", 20)
     assert stt.transcribe(silence, "en", None) == []  # VAD: nothing invented on silence
     with pytest.raises(TranscriptionError, match="English-only"):
         stt.transcribe(wav, "nl", None)

@@ -36,30 +36,32 @@ def secrets_env(monkeypatch: pytest.MonkeyPatch, publish_receiver: PublishReceiv
     monkeypatch.setenv("SLACK_URL", f"{publish_receiver.base_url}/slack/T0/B0/{SLACK_TOKEN}")
 
 
-def all_targets(
+def add_all_targets(
+    project: Path,
     smtp: SMTPServer,
     certs: Certs,
     receiver: PublishReceiver,
-    vault: Path,
     port: int | None = None,
     retries: int = 0,
-) -> str:
+) -> Path:
+    """Append every kind of target to the project's config; returns the (new) Obsidian vault."""
+    vault = project.parent / "vault"
+    vault.mkdir()
     email = email_block(smtp, certs, READERS)
     if port is not None:
         email = email.replace(f"port = {smtp.port}", f"port = {port}")
     slack = webhook_block("slack", "slack", "SLACK_URL", retries=retries)
-    return email + slack + buttondown_block(receiver) + obsidian_block(vault)
+    project.write_text(
+        project.read_text() + email + slack + buttondown_block(receiver) + obsidian_block(vault)
+    )
+    return vault
 
 
 @pytest.mark.slow
 def test_every_target_once_and_reruns_send_nothing(
     demo_project: Path, smtp_server: SMTPServer, tls_certs: Certs, publish_receiver: PublishReceiver, secrets_env: None
 ):  # fmt: skip
-    vault = demo_project.parent / "vault"
-    vault.mkdir()
-    demo_project.write_text(
-        demo_project.read_text() + all_targets(smtp_server, tls_certs, publish_receiver, vault)
-    )
+    vault = add_all_targets(demo_project, smtp_server, tls_certs, publish_receiver)
 
     report = weekly_digest(config=str(demo_project))
     by_target = {p.target: p for p in report.publications}
@@ -90,13 +92,8 @@ def test_failing_targets_fail_alone_and_the_next_run_retries_only_them(
     demo_project: Path, smtp_server: SMTPServer, tls_certs: Certs, publish_receiver: PublishReceiver,
     secrets_env: None, monkeypatch: pytest.MonkeyPatch,
 ):  # fmt: skip
-    vault = demo_project.parent / "vault"
-    vault.mkdir()
-    base = demo_project.read_text()
     dead_port = free_port()  # nothing listens: the SMTP server is unreachable
-    demo_project.write_text(
-        base + all_targets(smtp_server, tls_certs, publish_receiver, vault, dead_port, retries=1)
-    )
+    vault = add_all_targets(demo_project, smtp_server, tls_certs, publish_receiver, dead_port, retries=1)
     publish_receiver.fail["/slack/"] = [500, 500]  # the quick retry fails too
     monkeypatch.setenv("TEST_BUTTONDOWN_KEY", "revoked-key-000")
 
@@ -136,11 +133,7 @@ def test_failing_targets_fail_alone_and_the_next_run_retries_only_them(
 def test_dry_run_shows_what_would_go_where_and_sends_nothing(
     demo_project: Path, smtp_server: SMTPServer, tls_certs: Certs, publish_receiver: PublishReceiver, secrets_env: None
 ):  # fmt: skip
-    vault = demo_project.parent / "vault"
-    vault.mkdir()
-    demo_project.write_text(
-        demo_project.read_text() + all_targets(smtp_server, tls_certs, publish_receiver, vault)
-    )
+    vault = add_all_targets(demo_project, smtp_server, tls_certs, publish_receiver)
     report = weekly_digest(config=str(demo_project), dry_run=True)
     assert {p.status for p in report.publications} == {"would-send"}
     detail = {p.target: p.detail for p in report.publications}
@@ -238,11 +231,7 @@ def test_secrets_never_reach_logs_reports_or_outputs(
     hook answers 500 (errors tend to quote URLs) and Buttondown repeats the Authorization header it got
     back in its 401 (a careless service), which is why every reason is masked before it is stored."""
     caplog.set_level(logging.DEBUG)
-    vault = demo_project.parent / "vault"
-    vault.mkdir()
-    demo_project.write_text(
-        demo_project.read_text() + all_targets(smtp_server, tls_certs, publish_receiver, vault)
-    )
+    vault = add_all_targets(demo_project, smtp_server, tls_certs, publish_receiver)
     publish_receiver.fail["/slack/"] = [500] * 5
     publish_receiver.echo_auth_on_401 = True
     monkeypatch.setenv("TEST_BUTTONDOWN_KEY", BUTTONDOWN_KEY + "-but-revoked")
