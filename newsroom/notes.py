@@ -14,11 +14,30 @@ from newsroom.store import Store, write_text
 SOURCE_LABEL = {"youtube": "YouTube", "podcast": "Podcast", "article": "Article", "local": "File"}
 
 
-def note_name(episode: Episode) -> str:
-    """A file name Obsidian accepts and wikilinks can point at: the title, made safe, plus the id."""
-    title = re.sub(r'[\\/:*?"<>|#^\[\]]+', " ", episode.title)
-    title = re.sub(r"\s+", " ", title).strip()[:80].rstrip(" .")
-    return f"{title or episode.id}"
+def safe_title(title: str) -> str:
+    """The title as a file name Obsidian accepts and wikilinks can point at."""
+    title = re.sub(r'[\\/:*?"<>|#^\[\]]+', " ", title)
+    return re.sub(r"\s+", " ", title).strip()[:80].rstrip(" .")
+
+
+def note_names(store: Store) -> dict[str, str]:
+    """Every library episode's note name: its safe title, or, for a later episode whose title is
+    already taken (two "Live Q&A" streams), the title plus its id. Stable: the episode seen first
+    keeps the plain title for good."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for episode_id, title in store.titles():
+        name = safe_title(title) or episode_id
+        if name.casefold() in taken:  # case-insensitive file systems (macOS, Windows) clash too
+            name = f"{name} ({episode_id})"
+        taken.add(name.casefold())
+        names[episode_id] = name
+    return names
+
+
+def note_name(episode: Episode, names: dict[str, str] | None = None) -> str:
+    """The episode's note name from `note_names`, or its safe title when it is not in the library."""
+    return (names or {}).get(episode.id) or safe_title(episode.title) or episode.id
 
 
 def tags_for(episode: Episode) -> list[str]:
@@ -44,6 +63,7 @@ def related_episodes(
     """Other library episodes on the same entities (people, companies, products) or topics (a share
     of significant words), strongest first."""
     mine, my_topics = _entities(summary), _topics(summary)
+    names = note_names(store)
     scored = []
     for other in store.episodes():
         if other.id == episode.id:
@@ -56,7 +76,7 @@ def related_episodes(
         union = my_topics | their_topics
         overlap = len(my_topics & their_topics) / len(union) if union else 0.0
         if shared or overlap >= min_topic_overlap:
-            scored.append((3 * shared + 10 * overlap, note_name(other)))
+            scored.append((3 * shared + 10 * overlap, note_name(other, names)))
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     return [name for _, name in scored[:limit]]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from newsroom.config import Settings
 from newsroom.models import Episode, Newsletter, RunReport, Summary
-from newsroom.notes import note_name
+from newsroom.notes import note_name, note_names
 from newsroom.render import render
 from newsroom.store import Store, write_json, write_text
 
@@ -42,13 +42,14 @@ def write_issue_folder(
     store = Store(settings.library_dir)
     notes = folder / "notes"
     notes.mkdir(exist_ok=True)
+    names = note_names(store)
     for episode, _ in stories:
         source = store.episode_dir(episode.id)
         for kind in ("transcript", "summary"):
             src = source / f"{kind}.md"
             if src.exists():
                 suffix = "" if kind == "transcript" else " - summary"
-                shutil.copyfile(src, notes / f"{note_name(episode)}{suffix}.md")
+                shutil.copyfile(src, notes / f"{note_name(episode, names)}{suffix}.md")
     written["notes"] = notes
     return written
 

@@ -203,6 +203,12 @@ class Store:
                 [(digest_id, _now(), eid) for eid in episode_ids],
             )
 
+    def titles(self) -> list[tuple[str, str]]:
+        """(id, title) of every episode, in the order they were first seen."""
+        with self.connect() as db:
+            rows = db.execute("SELECT id, title FROM episodes ORDER BY first_seen, rowid").fetchall()
+        return [(r["id"], r["title"]) for r in rows]
+
     def episodes(self, status: str | None = None) -> list[Episode]:
         query = "SELECT data FROM episodes" + (" WHERE status = ?" if status else "") + " ORDER BY published"
         with self.connect() as db:

@@ -50,11 +50,11 @@ def summary(ep: Episode, company: str) -> Summary:
     )
 
 
-def sample_library(settings: Settings) -> list[tuple[Episode, Summary]]:
+def sample_library(settings: Settings, titles: tuple[str, str] = TITLES) -> list[tuple[Episode, Summary]]:
     """Two episodes with transcripts, summaries and notes in the settings' library."""
     store = Store(settings.library_dir)
     stories = []
-    for n, (title, company) in enumerate(zip(TITLES, ("Anthropic", "ElevenLabs"), strict=True), start=1):
+    for n, (title, company) in enumerate(zip(titles, ("Anthropic", "ElevenLabs"), strict=True), start=1):
         ep = episode(n, title)
         store.upsert_episode(ep)
         transcript = Transcript(
@@ -76,8 +76,8 @@ def sample_library(settings: Settings) -> list[tuple[Episode, Summary]]:
     return stories
 
 
-def sample_issue(settings: Settings, subject: str | None = None) -> Issue:
-    stories = sample_library(settings)
+def sample_issue(settings: Settings, subject: str | None = None, titles: tuple[str, str] = TITLES) -> Issue:
+    stories = sample_library(settings, titles)
     newsletter = deterministic_draft("Test Weekly", "en", date(2026, 11, 22), stories)
     return build_issue(
         newsletter, stories, settings, subject=subject, backends={"summaries": "offline:extractive"}

@@ -19,6 +19,7 @@ from tests.fakes.publish_receiver import PublishReceiver
 from tests.fakes.smtp_server import SMTPServer, free_port
 from tests.fakes.tls import Certs
 from tests.publish_helpers import (
+    TITLES,
     buttondown_block,
     email_block,
     obsidian_block,
@@ -30,9 +31,9 @@ from tests.publish_helpers import (
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
-def setup(tmp_path: Path, body: str, subject: str | None = None):
+def setup(tmp_path: Path, body: str, subject: str | None = None, titles: tuple[str, str] = TITLES):
     settings = load_settings(write_config(tmp_path, body))
-    issue = sample_issue(settings, subject)
+    issue = sample_issue(settings, subject, titles)
     ledger = Ledger(Store(settings.library_dir))
     ledger.save_newsletter(
         issue.newsletter, issue.subject, [e.id for e, _ in issue.stories], {}, "run-1", "approved"
@@ -293,6 +294,35 @@ def test_obsidian_vault_notes_links_and_user_notes_survive_republishing(tmp_path
     ]
     assert len(list((copied / "notes").iterdir())) == 4
     assert json.loads((copied / "newsletter.json").read_text())["id"] == issue.newsletter.id
+
+
+def test_episodes_with_the_same_title_get_their_own_notes(tmp_path: Path):
+    """Two live streams both called "Live Q&A": neither note overwrites the other, the first keeps
+    the plain title, and the newsletter note links each story to its own notes."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    _, issue, ledger, pubs = setup(
+        tmp_path,
+        obsidian_block(vault) + '\n[[publish]]\ntype = "folder"\npath = "copies"\n',
+        titles=("Live Q&A", "live q&a"),
+    )
+    outcome, _ = deliver(pubs["obsidian"], issue, ledger, "run-1")
+    assert outcome.status == "sent"
+    transcripts = vault / "Newsroom" / "Transcripts"
+    assert sorted(p.name for p in transcripts.iterdir()) == [
+        "Live Q&A.md",
+        "live q&a (podcast-000000000002).md",
+    ]
+    assert "episode_id: podcast-000000000001" in (transcripts / "Live Q&A.md").read_text()
+    assert (
+        "episode_id: podcast-000000000002" in (transcripts / "live q&a (podcast-000000000002).md").read_text()
+    )
+    newsletter = (vault / outcome.message_id).read_text()
+    assert "[[Live Q&A]]" in newsletter and "[[live q&a (podcast-000000000002)]]" in newsletter
+
+    folder, _ = deliver(pubs["folder"], issue, ledger, "run-1")
+    assert folder.status == "sent"
+    assert len(list((tmp_path / "copies" / "2026-11-22" / "notes").iterdir())) == 4
 
 
 def test_dry_run_plan_previews_and_checks_without_sending(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from newsroom.notes import note_name, related_episodes, summary_note, transcript_note
+from newsroom.notes import note_name, note_names, related_episodes, safe_title, summary_note, transcript_note
 from newsroom.publishers.base import Issue, Publisher, PublishError
 from newsroom.render import HEADINGS, headings, render
 from newsroom.store import Store, write_text
@@ -50,16 +50,17 @@ class ObsidianPublisher(Publisher):
             raise PublishError(f"the Obsidian vault {vault} does not exist (create it, or fix `vault`)")
 
     def newsletter_note_path(self, issue: Issue) -> Path:
-        title = re.sub(r'[\\/:*?"<>|#^\[\]]+', " ", issue.subject).strip()[:100]
+        title = safe_title(issue.subject)
         return self.base / self.target.newsletters / f"{title or issue.newsletter.id}.md"
 
     def send(self, issue: Issue, recipient: str, key: str) -> str:
         self.check(issue)
         store = Store(self.settings.library_dir)
+        names = note_names(store)
         try:
             for episode, summary in issue.stories:
                 transcript = store.load_transcript(episode.id)
-                name = note_name(episode)
+                name = note_name(episode, names)
                 if transcript is not None:
                     path = self.base / self.target.transcripts / f"{name}.md"
                     kept = user_notes(path.read_text()) if path.exists() else ""
@@ -74,13 +75,13 @@ class ObsidianPublisher(Publisher):
                 )
             path = self.newsletter_note_path(issue)
             kept = user_notes(path.read_text()) if path.exists() else ""
-            write_text(path, self.newsletter_note(issue, kept))
+            write_text(path, self.newsletter_note(issue, kept, names))
         except OSError as exc:
             raise PublishError(f"cannot write to the vault {self.base}: {exc.strerror or exc}") from None
         return str(path.relative_to(self.settings.resolve(self.target.vault)))
 
-    def newsletter_note(self, issue: Issue, kept: str) -> str:
-        names = {episode.id: note_name(episode) for episode, _ in issue.stories}
+    def newsletter_note(self, issue: Issue, kept: str, library_names: dict[str, str]) -> str:
+        names = {episode.id: note_name(episode, library_names) for episode, _ in issue.stories}
         return render(
             "newsletter_note.md.j2",
             self.settings.templates_dir,
