@@ -8,8 +8,29 @@ from pathlib import Path
 from newsroom.config import Settings, slugify
 from newsroom.extractive import words
 from newsroom.models import Episode, Summary, Transcript
-from newsroom.render import headings, render
+from newsroom.render import HEADINGS, headings, render
 from newsroom.store import Store, write_text
+
+_NOTES = {h["notes"] for h in HEADINGS.values()}
+# Headings the templates write after the Notes section: where the user's part ends.
+_AFTER_NOTES = {h[key] for h in HEADINGS.values() for key in ("takeaways", "related")}
+
+
+def user_notes(text: str) -> str:
+    """What stands under a `## Notes` heading, up to the next heading the template writes (or the end:
+    the newsletter note ends with its Notes)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if _heading(line) in _NOTES), None)
+    if start is None:
+        return ""
+    end = next((i for i in range(start + 1, len(lines)) if _heading(lines[i]) in _AFTER_NOTES), len(lines))
+    return "\n".join(lines[start + 1 : end]).strip("\n").rstrip()
+
+
+def _heading(line: str) -> str | None:
+    match = re.match(r"^##\s+(.+?)\s*$", line)
+    return match.group(1) if match else None
+
 
 SOURCE_LABEL = {"youtube": "YouTube", "podcast": "Podcast", "article": "Article", "local": "File"}
 
@@ -121,9 +142,9 @@ def write_episode_notes(
     """transcript.md (and summary.md once there is a summary) in the episode's library folder."""
     folder = store.episode_dir(episode.id)
     related = related_episodes(store, episode, summary) if summary else []
-    paths = [
-        write_text(folder / "transcript.md", transcript_note(episode, transcript, summary, related, settings))
-    ]
+    note = folder / "transcript.md"
+    kept = user_notes(note.read_text()) if note.exists() else ""  # what the user wrote stays
+    paths = [write_text(note, transcript_note(episode, transcript, summary, related, settings, kept))]
     if summary:
         paths.append(
             write_text(folder / "summary.md", summary_note(episode, summary, transcript.backend, settings))

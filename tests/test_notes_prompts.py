@@ -7,7 +7,8 @@ from pathlib import Path
 
 from newsroom.config import load_settings
 from newsroom.models import Episode, Segment, Transcript
-from newsroom.notes import transcript_note
+from newsroom.notes import transcript_note, write_episode_notes
+from newsroom.store import Store
 from newsroom.stt import LocalWhisper, OpenAITranscriber
 from newsroom.tokens import count_tokens
 from tests.conftest import write_config
@@ -70,6 +71,29 @@ def test_podcast_note_links_into_the_audio_with_a_media_fragment(tmp_path: Path)
         "https://cdn.loop.fm/1.mp3#t=65",
         "https://cdn.loop.fm/1.mp3#t=3725",
     ]
+
+
+def test_what_the_user_writes_in_a_library_note_survives_a_refresh(tmp_path: Path):
+    """The library's transcript.md is an Obsidian note too: refreshing it (new Related links when
+    the week's issue is drafted) keeps what was written under Notes."""
+    settings = load_settings(write_config(tmp_path, ""))
+    store = Store(settings.library_dir)
+    episode = Episode(
+        id="pod-1", source_id="s", source_name="Loop FM", kind="podcast", title="An episode",
+        url="https://loop.fm/episodes/1",
+    )  # fmt: skip
+    store.upsert_episode(episode)
+    transcript = Transcript(
+        episode_id=episode.id, provenance="feed", backend="feed:vtt",
+        segments=[Segment(start=0.0, end=4.0, text="Welcome to the show.")],
+    )  # fmt: skip
+    [note] = write_episode_notes(store, episode, transcript, None, settings)
+    mine = "Ask the hosts about the sandbox.\n\n### Follow-up\n- read the paper"
+    note.write_text(note.read_text().replace("## Notes\n", f"## Notes\n{mine}\n", 1))
+    write_episode_notes(store, episode, transcript, None, settings)
+    refreshed = note.read_text()
+    assert f"## Notes\n{mine}\n" in refreshed and refreshed.count(mine) == 1
+    assert "Welcome to the show." in refreshed
 
 
 def test_prompts_keep_the_previous_words_within_each_models_limit(tmp_path: Path):

@@ -6,34 +6,21 @@ of the newsletter note) is read back first and kept, so re-publishing never clob
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from newsroom.notes import note_name, note_names, related_episodes, safe_title, summary_note, transcript_note
+from newsroom.notes import (
+    note_name,
+    note_names,
+    related_episodes,
+    safe_title,
+    summary_note,
+    transcript_note,
+    user_notes,
+)
 from newsroom.publishers.base import Issue, Publisher, PublishError
-from newsroom.render import HEADINGS, headings, render
+from newsroom.render import headings, render
 from newsroom.store import Store, write_text
 from newsroom.targets import ObsidianTarget
-
-_NOTES = {h["notes"] for h in HEADINGS.values()}
-# Headings the templates write after the Notes section: where the user's part ends.
-_AFTER_NOTES = {h[key] for h in HEADINGS.values() for key in ("takeaways", "related")}
-
-
-def user_notes(text: str) -> str:
-    """What stands under a `## Notes` heading, up to the next heading the template writes (or the end:
-    the newsletter note ends with its Notes)."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if _heading(line) in _NOTES), None)
-    if start is None:
-        return ""
-    end = next((i for i in range(start + 1, len(lines)) if _heading(lines[i]) in _AFTER_NOTES), len(lines))
-    return "\n".join(lines[start + 1 : end]).strip("\n").rstrip()
-
-
-def _heading(line: str) -> str | None:
-    match = re.match(r"^##\s+(.+?)\s*$", line)
-    return match.group(1) if match else None
 
 
 class ObsidianPublisher(Publisher):
