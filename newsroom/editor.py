@@ -224,10 +224,13 @@ class Draft:
     cost_usd: float = 0.0
     steps: int = 0
     tokens: int = 0
+    agent_failed: bool = False  # the agent ran and did not deliver (not: it was never meant to run)
 
     def describe(self) -> str:
-        if self.fallback_reason:
+        if self.fallback_reason and self.agent_failed:
             return f"deterministic (fallback: {self.fallback_reason})"
+        if self.fallback_reason:
+            return f"deterministic ({self.fallback_reason})"
         return self.editor
 
 
@@ -297,8 +300,17 @@ def draft_issue(
         except Exception as exc:  # a bug or an unexpected answer must not cost the week's issue
             reason = f"the editor agent failed: {type(exc).__name__}: {str(exc)[:200]}"
     newsletter = deterministic_draft(settings.title, language, day, stories)
+    failed = agent_unavailable(settings) is None and bool(stories)
     return Draft(
-        newsletter, "deterministic", reason, run.trace, base, round(run.cost_usd, 6), run.steps, run.tokens
+        newsletter,
+        "deterministic",
+        reason,
+        run.trace,
+        base,
+        round(run.cost_usd, 6),
+        run.steps,
+        run.tokens,
+        agent_failed=failed,
     )
 
 
@@ -320,7 +332,7 @@ def record_draft(report: RunReport, draft: Draft) -> None:
     report.editor_trace = list(draft.trace)
     report.grounding = dict(draft.grounding)
     report.editor_cost_usd = draft.cost_usd
-    if draft.fallback_reason:
+    if draft.agent_failed:
         report.notes.append(f"Deterministic draft: {draft.fallback_reason}.")
     fixed = {k: v for k, v in draft.grounding.items() if v}
     if fixed:

@@ -53,8 +53,10 @@ def draft_newsletter(
 
     meter = Meter(store, settings.prices, run_id, None, "editor")
     draft = draft_issue(settings, stories, transcripts, day, meter, log_tool_call)
-    if draft.fallback_reason:
+    if draft.agent_failed:
         logger.warning("deterministic draft: %s", draft.fallback_reason)
+    elif draft.fallback_reason:
+        logger.info("deterministic draft: %s", draft.fallback_reason)
     return draft
 
 

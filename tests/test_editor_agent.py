@@ -270,7 +270,8 @@ def test_offline_or_deterministic_config_never_calls_a_model(tmp_path, fake_open
     stories, transcripts = make_week()
     offline = load_settings(write_config(tmp_path / "o", '[llm]\nbackend = "offline"\n'))
     draft = draft_issue(offline, stories, transcripts, DAY)
-    assert draft.fallback_reason == "no language model is configured"
+    assert draft.fallback_reason == "no language model is configured" and not draft.agent_failed
+    assert draft.describe() == "deterministic (no language model is configured)"  # a choice, not a fallback
     chosen = settings_for(tmp_path / "d", fake_openai.base_url, 'backend = "deterministic"')
     assert "deterministic" in draft_issue(chosen, stories, transcripts, DAY).fallback_reason
     assert fake_openai.calls("/chat") == []
