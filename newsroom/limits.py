@@ -11,8 +11,10 @@ Stage limits (`[limits]`) have two scopes:
 
 `auto` picks `server` when episodes run on Dask, else `process`.
 
-The OpenAI rate limit (`newsroom-openai`, from `llm.requests_per_minute`) always lives on the server,
-since whatever calls OpenAI shares one account's limits; it is created on first use.
+Every OpenAI request first takes a slot of one rate limit (from `llm.requests_per_minute`), with the
+same scope: a token bucket in the process, or the Prefect rate limit `newsroom-openai` (created on
+first use) that every process and machine shares. On SQLite each server slot costs about 2 s, which
+is why `auto` keeps it in the process unless episodes run on Dask.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -129,16 +132,44 @@ def _in_prefect_run() -> bool:
     return FlowRunContext.get() is not None or TaskRunContext.get() is not None
 
 
+class TokenBucket:
+    """Up to `capacity` requests at once, refilled at `rate` per second; `take` waits for a token."""
+
+    def __init__(self, capacity: int, rate: float) -> None:
+        self.capacity, self.rate = capacity, rate
+        self.tokens, self.updated = float(capacity), time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            time.sleep(wait)
+
+
+_buckets: dict[tuple[int, float], TokenBucket] = {}
+
+
 def openai_slot(settings: Settings) -> None:
     """Wait for a slot of the rate limit every OpenAI request shares (`llm.requests_per_minute`).
 
-    Outside a flow or task run (a pure function called from a script or a unit test) there is no
-    Prefect server to share a limit through, so it does nothing rather than start one.
+    With the `server` scope, inside a flow or task run, that is the Prefect rate limit every process
+    shares; otherwise (the `process` scope, or a pure function called from a script or a unit test,
+    with no server to share a limit through) a token bucket of the same shape in this process.
     """
-    if not _in_prefect_run():
-        return
-    from prefect.concurrency.sync import rate_limit
-
     slots, decay = rate_limit_shape(settings.llm.requests_per_minute)
-    ensure_limit(OPENAI_LIMIT, slots, decay)
-    rate_limit(OPENAI_LIMIT, occupy=1, strict=True)
+    if shared_stage_limits(settings) and _in_prefect_run():
+        from prefect.concurrency.sync import rate_limit
+
+        ensure_limit(OPENAI_LIMIT, slots, decay)
+        rate_limit(OPENAI_LIMIT, occupy=1, strict=True)
+        return
+    with _semaphores_lock:
+        bucket = _buckets.setdefault((slots, decay), TokenBucket(slots, decay))
+    bucket.take()

@@ -112,15 +112,17 @@ def test_server_scope_limits_follow_the_config_and_bound_every_thread(tmp_path: 
     assert read_limit("newsroom-summarize").active_slots == 0  # every slot was given back
 
 
-def test_openai_slot_does_nothing_outside_a_run(tmp_path: Path):
+def test_openai_slot_outside_a_run_never_touches_the_server(tmp_path: Path):
     delete_limit(OPENAI_LIMIT)
-    openai_slot(settings(tmp_path, ""))
-    assert read_limit(OPENAI_LIMIT) is None
+    openai_slot(settings(tmp_path, '[limits]\nscope = "server"\n'))
+    assert read_limit(OPENAI_LIMIT) is None  # no run, no server to share through: the local bucket
 
 
-def test_the_rate_limit_spaces_requests_out(tmp_path: Path):
+@pytest.mark.parametrize("scope", ["server", "process"])
+def test_the_rate_limit_spaces_requests_out(tmp_path: Path, scope: str):
     delete_limit(OPENAI_LIMIT)
-    s = settings(tmp_path, "[llm]\nrequests_per_minute = 60\n")  # one slot, one more per second
+    # One slot, one more per second (a rate no other test uses, so the process bucket starts full).
+    s = settings(tmp_path, f'[llm]\nrequests_per_minute = 60\n[limits]\nscope = "{scope}"\n')
 
     @flow
     def three_requests() -> float:
@@ -131,7 +133,10 @@ def test_the_rate_limit_spaces_requests_out(tmp_path: Path):
 
     assert three_requests() >= 1.0  # the 2nd and 3rd waited for the bucket to refill
     limit = read_limit(OPENAI_LIMIT)
-    assert limit.limit == 1 and limit.slot_decay_per_second == pytest.approx(1.0)
+    if scope == "server":
+        assert limit.limit == 1 and limit.slot_decay_per_second == pytest.approx(1.0)
+    else:
+        assert limit is None  # the process keeps its own bucket: no server round trip per request
 
 
 @pytest.mark.parametrize("caller", ["summarizer", "transcriber"])
@@ -140,7 +145,8 @@ def test_every_openai_request_takes_a_slot_of_the_shared_limit(tmp_path: Path, f
         write_config(
             tmp_path,
             f'[llm]\nbase_url = "{fake_openai.base_url}"\nrequests_per_minute = 1\n'
-            f'[transcription]\nbase_url = "{fake_openai.base_url}"\nopenai_model = "whisper-1"\n',
+            f'[transcription]\nbase_url = "{fake_openai.base_url}"\nopenai_model = "whisper-1"\n'
+            '[limits]\nscope = "server"\n',
         )
     )
     fake_openai.transcription_script.append("One sentence. Another one.")
