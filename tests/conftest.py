@@ -44,6 +44,15 @@ def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _full_rate_limit_buckets() -> None:
+    """Each test starts with full OpenAI token buckets, as a new process does, so requests made by
+    earlier tests do not pace (and reorder) this test's requests."""
+    from newsroom import limits
+
+    limits._buckets.clear()
+
+
+@pytest.fixture(autouse=True)
 def _own_prefect_results(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
