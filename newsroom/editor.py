@@ -249,8 +249,9 @@ def draft_issue(
         "coverage_repairs": sum(s.coverage_repairs for _, s in stories),
     }
     reason = agent_unavailable(settings) if stories else "nothing to edit"
+    agent_expected = reason is None
     run = AgentRun()
-    if reason is None:
+    if agent_expected:
         model = settings.llm.editor_model or settings.llm.model
         try:
             prompt = load_prompt("newsletter", settings.llm.editor_prompt)
@@ -300,7 +301,6 @@ def draft_issue(
         except Exception as exc:  # a bug or an unexpected answer must not cost the week's issue
             reason = f"the editor agent failed: {type(exc).__name__}: {str(exc)[:200]}"
     newsletter = deterministic_draft(settings.title, language, day, stories)
-    failed = agent_unavailable(settings) is None and bool(stories)
     return Draft(
         newsletter,
         "deterministic",
@@ -310,7 +310,7 @@ def draft_issue(
         round(run.cost_usd, 6),
         run.steps,
         run.tokens,
-        agent_failed=failed,
+        agent_failed=agent_expected,
     )
 
 

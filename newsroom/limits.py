@@ -98,31 +98,32 @@ def ensure_limit(name: str, limit: int, decay_per_second: float = 0.0) -> None:
         _ensured[key] = (limit, decay_per_second)
 
 
-def shared_stage_limits(settings: Settings) -> bool:
+def server_scope(settings: Settings) -> bool:
+    """Whether the stage limits and the OpenAI rate limit live on the Prefect server."""
     scope = settings.limits.scope
     return scope == "server" or (scope == "auto" and settings.task_runner.type == "dask")
 
 
 def ensure_stage_limits(settings: Settings) -> None:
     """With the `server` scope, create the per-stage limits up front; flows call this when they start."""
-    if shared_stage_limits(settings):
+    if server_scope(settings):
         for stage, name in STAGE_LIMITS.items():
             ensure_limit(name, int(getattr(settings.limits, stage)))
 
 
 _semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_semaphores_lock = threading.Lock()
+_local_lock = threading.Lock()  # guards the in-process semaphores and token buckets
 
 
 def stage_slot(stage: str, settings: Settings) -> AbstractContextManager[Any]:
     """Hold one of the stage's slots while its work runs."""
     limit = int(getattr(settings.limits, stage))
-    if shared_stage_limits(settings):
+    if server_scope(settings):
         from prefect.concurrency.sync import concurrency
 
         ensure_limit(STAGE_LIMITS[stage], limit)
         return concurrency(STAGE_LIMITS[stage], occupy=1, strict=True)
-    with _semaphores_lock:
+    with _local_lock:
         return _semaphores.setdefault((stage, limit), threading.BoundedSemaphore(limit))
 
 
@@ -164,12 +165,12 @@ def openai_slot(settings: Settings) -> None:
     with no server to share a limit through) a token bucket of the same shape in this process.
     """
     slots, decay = rate_limit_shape(settings.llm.requests_per_minute)
-    if shared_stage_limits(settings) and _in_prefect_run():
+    if server_scope(settings) and _in_prefect_run():
         from prefect.concurrency.sync import rate_limit
 
         ensure_limit(OPENAI_LIMIT, slots, decay)
         rate_limit(OPENAI_LIMIT, occupy=1, strict=True)
         return
-    with _semaphores_lock:
+    with _local_lock:
         bucket = _buckets.setdefault((slots, decay), TokenBucket(slots, decay))
     bucket.take()

@@ -11,7 +11,7 @@ from prefect_dask import DaskTaskRunner
 
 from flows.weekly_digest import weekly_digest
 from newsroom.config import load_settings
-from newsroom.limits import shared_stage_limits
+from newsroom.limits import server_scope
 from newsroom.runners import episode_task_runner
 from tests.conftest import write_config
 
@@ -56,7 +56,7 @@ def test_the_digest_runs_its_episodes_on_dask_worker_processes(
         )
         # Stage limits per process here: on the session's SQLite server, server-wide limits cost a
         # retry per slot (test_limits.py covers them); this test is about where the episodes run.
-        assert not shared_stage_limits(load_settings(demo_project))
+        assert not server_scope(load_settings(demo_project))
         report = weekly_digest(config=str(demo_project))
         assert [e.status for e in report.episodes] == ["done"] * 3
         assert {e.transcript_backend for e in report.episodes} == {"local:tiny.en", "feed:vtt"}

@@ -22,7 +22,7 @@ from newsroom.limits import (
     ensure_stage_limits,
     openai_slot,
     rate_limit_shape,
-    shared_stage_limits,
+    server_scope,
     stage_slot,
 )
 from newsroom.stt import OpenAITranscriber
@@ -58,7 +58,7 @@ def test_rate_limit_shape_allows_a_second_of_burst():
 
 def test_process_scope_bounds_each_stage_in_this_process(tmp_path: Path):
     s = settings(tmp_path, "[limits]\ntranscribe = 1\nfetch = 2\n")
-    assert not shared_stage_limits(s)
+    assert not server_scope(s)
     transcribe = stage_slot("transcribe", s)
     assert transcribe is stage_slot("transcribe", s)  # one semaphore per stage and size
     with transcribe:
@@ -71,9 +71,9 @@ def test_process_scope_bounds_each_stage_in_this_process(tmp_path: Path):
 
 
 def test_auto_scope_moves_to_the_server_with_dask(tmp_path: Path):
-    assert shared_stage_limits(settings(tmp_path / "a", '[task_runner]\ntype = "dask"\n'))
-    assert not shared_stage_limits(settings(tmp_path / "b", '[limits]\nscope = "process"\n'))
-    assert shared_stage_limits(settings(tmp_path / "c", '[limits]\nscope = "server"\n'))
+    assert server_scope(settings(tmp_path / "a", '[task_runner]\ntype = "dask"\n'))
+    assert not server_scope(settings(tmp_path / "b", '[limits]\nscope = "process"\n'))
+    assert server_scope(settings(tmp_path / "c", '[limits]\nscope = "server"\n'))
 
 
 def test_server_scope_limits_follow_the_config_and_bound_every_thread(tmp_path: Path):
