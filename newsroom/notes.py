@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from newsroom.config import Settings, slugify
@@ -78,26 +79,45 @@ def _topics(summary: Summary) -> set[str]:
     return set(words(text))
 
 
+@dataclass
+class Library:
+    """What Related links need from the whole library, read once: every episode's note name, and the
+    entities and topic words of every summarized episode."""
+
+    names: dict[str, str]
+    profiles: list[tuple[str, set[str], set[str]]]  # (episode id, entities, topics)
+
+    @classmethod
+    def read(cls, store: Store) -> Library:
+        profiles = []
+        for other in store.episodes():
+            theirs = store.load_summary(other.id)
+            if theirs is not None:
+                profiles.append((other.id, _entities(theirs), _topics(theirs)))
+        return cls(note_names(store), profiles)
+
+
 def related_episodes(
-    store: Store, episode: Episode, summary: Summary, limit: int = 5, min_topic_overlap: float = 0.2
+    store: Store,
+    episode: Episode,
+    summary: Summary,
+    limit: int = 5,
+    min_topic_overlap: float = 0.2,
+    library: Library | None = None,
 ) -> list[str]:
     """Other library episodes on the same entities (people, companies, products) or topics (a share
-    of significant words), strongest first."""
+    of significant words), strongest first. Pass `library` when linking several episodes in a row."""
+    library = library or Library.read(store)
     mine, my_topics = _entities(summary), _topics(summary)
-    names = note_names(store)
     scored = []
-    for other in store.episodes():
-        if other.id == episode.id:
+    for other_id, theirs, their_topics in library.profiles:
+        if other_id == episode.id:
             continue
-        theirs = store.load_summary(other.id)
-        if theirs is None:
-            continue
-        shared = len(mine & _entities(theirs))
-        their_topics = _topics(theirs)
+        shared = len(mine & theirs)
         union = my_topics | their_topics
         overlap = len(my_topics & their_topics) / len(union) if union else 0.0
         if shared or overlap >= min_topic_overlap:
-            scored.append((3 * shared + 10 * overlap, note_name(other, names)))
+            scored.append((3 * shared + 10 * overlap, library.names[other_id]))
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     return [name for _, name in scored[:limit]]
 
@@ -137,11 +157,16 @@ def summary_note(episode: Episode, summary: Summary, transcript_backend: str, se
 
 
 def write_episode_notes(
-    store: Store, episode: Episode, transcript: Transcript, summary: Summary | None, settings: Settings
+    store: Store,
+    episode: Episode,
+    transcript: Transcript,
+    summary: Summary | None,
+    settings: Settings,
+    library: Library | None = None,
 ) -> list[Path]:
     """transcript.md (and summary.md once there is a summary) in the episode's library folder."""
     folder = store.episode_dir(episode.id)
-    related = related_episodes(store, episode, summary) if summary else []
+    related = related_episodes(store, episode, summary, library=library) if summary else []
     note = folder / "transcript.md"
     kept = user_notes(note.read_text()) if note.exists() else ""  # what the user wrote stays
     paths = [write_text(note, transcript_note(episode, transcript, summary, related, settings, kept))]

@@ -15,7 +15,7 @@ from prefect.logging import get_run_logger
 from newsroom.config import Settings
 from newsroom.editor import Draft, draft_issue
 from newsroom.models import Episode, Summary, ToolCallRecord
-from newsroom.notes import write_episode_notes
+from newsroom.notes import Library, write_episode_notes
 from newsroom.openai_api import Meter
 from newsroom.store import Store
 
@@ -35,9 +35,10 @@ def draft_newsletter(
     store = Store(settings.library_dir)
     transcripts = {e.id: t for e, _ in stories if (t := store.load_transcript(e.id)) is not None}
     # Now that the whole week is summarized, each episode's note can link the others (Related).
+    library = Library.read(store)
     for episode, summary in stories:
         if episode.id in transcripts:
-            write_episode_notes(store, episode, transcripts[episode.id], summary, settings)
+            write_episode_notes(store, episode, transcripts[episode.id], summary, settings, library)
     logger = _logger()
 
     def log_tool_call(record: ToolCallRecord) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsroom.notes import (
+    Library,
     note_name,
-    note_names,
     related_episodes,
     safe_title,
     summary_note,
@@ -43,7 +43,8 @@ class ObsidianPublisher(Publisher):
     def send(self, issue: Issue, recipient: str, key: str) -> str:
         self.check(issue)
         store = Store(self.settings.library_dir)
-        names = note_names(store)
+        library = Library.read(store)
+        names = library.names
         try:
             for episode, summary in issue.stories:
                 transcript = store.load_transcript(episode.id)
@@ -51,7 +52,7 @@ class ObsidianPublisher(Publisher):
                 if transcript is not None:
                     path = self.base / self.target.transcripts / f"{name}.md"
                     kept = user_notes(path.read_text()) if path.exists() else ""
-                    related = related_episodes(store, episode, summary)
+                    related = related_episodes(store, episode, summary, library=library)
                     write_text(
                         path, transcript_note(episode, transcript, summary, related, self.settings, kept)
                     )
