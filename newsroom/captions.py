@@ -128,7 +128,7 @@ def remove_rolling_duplicates(segments: list[Segment]) -> list[Segment]:
     for seg in segments:
         words = seg.text.split()
         norm = [_norm_word(w) for w in words]
-        overlap = _longest_overlap(recent[-60:], norm)
+        overlap = longest_overlap(recent[-60:], norm)
         fresh = words[overlap:]
         if not fresh:
             continue
@@ -144,7 +144,7 @@ def remove_rolling_duplicates(segments: list[Segment]) -> list[Segment]:
     return out
 
 
-def _longest_overlap(tail: list[str], head: list[str]) -> int:
+def longest_overlap(tail: list[str], head: list[str]) -> int:
     """Length of the longest suffix of `tail` that equals a prefix of `head`."""
     for k in range(min(len(tail), len(head)), 0, -1):
         if tail[-k:] == head[:k]:

@@ -84,7 +84,7 @@ def detect_kind(url: str) -> SourceKind:
         if path.endswith((".xml", ".rss", ".atom")) or "feed" in path or "rss" in path:
             return "podcast"
         if Path(path).suffix in MEDIA_EXTENSIONS:
-            return "local" if parsed.scheme == "file" else "podcast"
+            return "podcast"
         return "article"
     if url.lower().endswith((".xml", ".rss", ".atom")):
         return "podcast"

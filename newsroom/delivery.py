@@ -178,9 +178,7 @@ def _finish(outcome: PublishOutcome, reasons: list[str], unknown: int) -> Publis
     return outcome
 
 
-def plan(
-    publisher: Publisher, issue: Issue, ledger: Ledger | None, preview_dir: Path | None
-) -> PublishOutcome:
+def plan(publisher: Publisher, issue: Issue, ledger: Ledger, preview_dir: Path) -> PublishOutcome:
     """The dry run for one target: where it would go, whether it could (secrets, lists), nothing sent."""
     install_redaction()
     target = publisher.target
@@ -197,11 +195,11 @@ def plan(
     except PublishError as exc:
         outcome.status, outcome.reason = "failed", f"would fail: {redact(str(exc))}"
         return outcome
-    entries = ledger.entries(issue.newsletter.id, target.name) if ledger else {}
+    entries = ledger.entries(issue.newsletter.id, target.name)
     outcome.already_sent = sum(1 for u in units if (e := entries.get(u)) and e.status == "sent")
     if units and outcome.already_sent == len(units):
         outcome.status = "already-sent"
-    if preview_dir is not None and (preview := publisher.preview(issue)) is not None:
+    if (preview := publisher.preview(issue)) is not None:
         filename, content = preview
         preview_dir.mkdir(parents=True, exist_ok=True)
         (preview_dir / filename).write_bytes(content)

@@ -167,7 +167,12 @@ class Ledger:
         return key
 
     def confirm(self, newsletter_id: str, target: str, recipient: str, message_id: str) -> None:
-        self._finish(newsletter_id, target, recipient, "sent", message_id=message_id)
+        with self.store.connect() as db:
+            db.execute(
+                "UPDATE publications SET status='sent', message_id=COALESCE(?, message_id), error=NULL, "
+                "updated=? WHERE newsletter_id=? AND target=? AND recipient=?",
+                (message_id, _now(), newsletter_id, target, recipient),
+            )
 
     def fail(
         self,
@@ -194,22 +199,6 @@ class Ledger:
                 (newsletter_id, target, recipient, status, key, error, run_id, now, now),
             )
 
-    def _finish(
-        self,
-        newsletter_id: str,
-        target: str,
-        recipient: str,
-        status: EntryStatus,
-        message_id: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        with self.store.connect() as db:
-            db.execute(
-                "UPDATE publications SET status=?, message_id=COALESCE(?, message_id), error=?, updated=? "
-                "WHERE newsletter_id=? AND target=? AND recipient=?",
-                (status, message_id, error, _now(), newsletter_id, target, recipient),
-            )
-
     def drop(self, newsletter_id: str, target: str, recipient: str) -> None:
         with self.store.connect() as db:
             db.execute(
@@ -231,14 +220,6 @@ class Ledger:
             ).fetchall()
         pairs = [(r[0], r[1]) for r in rows if r[2] != "unknown" or r[1] in resendable]
         return list(dict.fromkeys(pairs))
-
-    def all_entries(self, newsletter_id: str | None = None) -> list[Entry]:
-        query = "SELECT * FROM publications" + (" WHERE newsletter_id=?" if newsletter_id else "")
-        with self.store.connect() as db:
-            rows = db.execute(
-                query + " ORDER BY created", (newsletter_id,) if newsletter_id else ()
-            ).fetchall()
-        return [_entry(r) for r in rows]
 
 
 def _entry(row: Any) -> Entry:

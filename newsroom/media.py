@@ -239,14 +239,6 @@ def cut_window(source: Path, window: Window, out: Path, kbps: int = 64) -> Path:
     return out
 
 
-def to_wav16k(source: Path, out: Path) -> Path:
-    """Whole-file conversion to 16 kHz mono wav (used for short files only)."""
-    result = run_ffmpeg(["-y", "-v", "error", "-i", str(source), "-vn", "-ac", "1", "-ar", "16000", str(out)])
-    if result.returncode != 0:
-        raise MediaError(f"{source.name}: ffmpeg could not convert: {_last_line(result.stderr)}")
-    return out
-
-
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:200] if lines else "no output"

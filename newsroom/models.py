@@ -46,10 +46,6 @@ class Episode(Model):
     text: str | None = Field(None, description="Main text, for articles.")
     video_id: str | None = None
 
-    @property
-    def folder_name(self) -> str:
-        return self.id
-
     def link_at(self, seconds: float) -> str:
         """A link that opens the episode at this second: YouTube's `t=`, else a media fragment `#t=`
         on the audio (browsers and most players honour it); articles have no timeline."""

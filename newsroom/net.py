@@ -67,8 +67,8 @@ def http_client(allow_private: bool = False, timeout: float = 30.0) -> httpx.Cli
 def fetch_bytes(
     url: str, allow_private: bool = False, max_bytes: int = 50_000_000, timeout: float = 30.0
 ) -> bytes:
-    """GET a URL (guarded), refusing bodies over `max_bytes`; raise FetchError with the reason."""
-    check_url(url, allow_private)
+    """GET a URL (guarded: the client checks it and every redirect), refusing bodies over `max_bytes`;
+    raise FetchError with the reason."""
     try:
         with http_client(allow_private, timeout) as client, client.stream("GET", url) as response:
             if response.status_code >= 400:

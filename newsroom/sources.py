@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import hashlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -179,16 +178,16 @@ def discover_local(source: SourceConfig, settings: Settings) -> list[Episode]:
     episodes = []
     for path in files:
         stat = path.stat()
-        digest = hashlib.sha256(f"{path.resolve()}:{stat.st_size}".encode()).hexdigest()[:12]
+        resolved = path.resolve()
         episodes.append(
             Episode(
-                id=f"file-{digest}",
+                id=stable_id("file", f"{resolved}:{stat.st_size}"),
                 source_id=source.source_id,
                 source_name=source.name or root.name,
                 kind="local",
                 title=path.stem.replace("_", " ").replace("-", " ").strip() or path.name,
-                url=path.resolve().as_uri(),
-                media_url=path.resolve().as_uri(),
+                url=resolved.as_uri(),
+                media_url=resolved.as_uri(),
                 published=datetime.fromtimestamp(stat.st_mtime, UTC),
                 language=source.language,
                 output_language=source.output_language,

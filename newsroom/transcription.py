@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsroom.articles import article_segments
-from newsroom.captions import parse_transcript, remove_rolling_duplicates
+from newsroom.captions import longest_overlap, parse_transcript, remove_rolling_duplicates
 from newsroom.fetching import Fetched
 from newsroom.glossary import Glossary
 from newsroom.media import Window
@@ -136,11 +136,9 @@ def _drop_seam_duplicates(
     best = 0
     best_skip = 0
     for skip in range(0, min(3, len(norm_head))):  # a cut-off first word may be misheard
-        for k in range(min(len(tail_words), len(norm_head) - skip), 0, -1):
-            if tail_words[-k:] == norm_head[skip : skip + k]:
-                if k > best:
-                    best, best_skip = k, skip
-                break
+        k = longest_overlap(tail_words, norm_head[skip:])
+        if k > best:
+            best, best_skip = k, skip
     if best >= 2:
         drop = best + best_skip
     else:

@@ -137,11 +137,9 @@ class _QuietLogger:
         log.debug("yt-dlp: %s", msg)
 
 
-def list_flat(
-    url: str, limit: int, sleep: float = 0.0, cookies_file: str | None = None
-) -> list[dict[str, Any]]:
+def list_flat(url: str, limit: int, cookies_file: str | None = None) -> list[dict[str, Any]]:
     """Entries of a channel, playlist or feed without visiting each (cheap): id, url, title."""
-    opts = base_options(sleep=sleep, cookies_file=cookies_file) | {
+    opts = base_options(cookies_file=cookies_file) | {
         "extract_flat": "in_playlist",
         "playlistend": limit,
         "skip_download": True,
@@ -298,9 +296,7 @@ def download_subtitles(
                 return None
             lang, kind, track = chosen
             data = ydl.urlopen(track["url"]).read()
-    except DownloadError as exc:
-        raise MediaUnavailableError(explain(exc)) from exc
-    except Exception as exc:  # yt-dlp's networking errors when fetching the track itself
+    except Exception as exc:  # DownloadError, and yt-dlp's networking errors when fetching the track
         raise MediaUnavailableError(explain(exc)) from exc
     safe_lang = re.sub(r"[^A-Za-z0-9-]", "", lang)[:20] or "und"
     path = dest_dir / f"{name}.{safe_lang}.{track['ext']}"
