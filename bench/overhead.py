@@ -154,11 +154,12 @@ def run_digest(config: Path) -> tuple[float, StageClock, Any]:
 
 
 def run() -> Table:
+    from newsroom.prefect_server import free_port
     from newsroom.up import Up
 
     root = Path(tempfile.mkdtemp(prefix="newsroom-bench-overhead-"))
     os.environ["PREFECT_HOME"] = str(root / "prefect-home")
-    server = Up(None, port=_free_port(), log_dir=root / "logs")
+    server = Up(None, port=free_port(), log_dir=root / "logs")
     try:
         server.start_server()
         from prefect.settings import (
@@ -268,11 +269,3 @@ def measure(root: Path) -> Table:
 def _median_index(values: list[float]) -> int:
     ordered = sorted(range(len(values)), key=values.__getitem__)
     return ordered[len(ordered) // 2]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

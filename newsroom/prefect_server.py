@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,15 +21,38 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether a Prefect server answers its health check at `api_url`."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, sig: int, grace: float) -> int | None:
+    """Signal a child, give it `grace` seconds, then kill it; its exit code."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 class TemporaryServer:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -75,23 +99,13 @@ class TemporaryServer:
         """True once /api/health answers; False if the server died or timed out."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process and self.process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        return True
-            except OSError:
-                pass
+            if healthy(self.api_url):
+                return True
             time.sleep(0.1)
         return False
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGTERM, 10)
         self.process = None
 
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from newsroom.config import ScheduleConfig
+from newsroom.prefect_server import healthy, stop_process
 
 MARKER = "newsroom-up.json"
 
@@ -56,28 +57,6 @@ def port_in_use(host: str, port: int) -> bool:
         except OSError:
             return True
     return False
-
-
-def healthy(api_url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def stop_process(process: subprocess.Popen[bytes] | None, sig: int, grace: float) -> int | None:
-    """Signal a child, give it `grace` seconds, then kill it; its exit code."""
-    if process is None:
-        return None
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
 
 
 @dataclass
