@@ -17,7 +17,7 @@ from newsroom.limits import ensure_stage_limits
 from newsroom.models import EpisodeOutcome, EpisodeResult, RunReport, SourceOutcome, utcnow
 from newsroom.notify import notify_failure
 from newsroom.openai_api import resolve_llm_backend
-from newsroom.publishing import write_report
+from newsroom.publishing import issue_folder, write_report
 from newsroom.run_options import DEFAULT_OPTIONS, DigestOptions, apply_options
 from newsroom.runners import episode_task_runner
 from newsroom.selection import select
@@ -135,13 +135,13 @@ def weekly_digest(
     stories = [(r.episode, r.summary) for r in results if r.summary is not None]
 
     released = newsletter_id = None
+    folder = issue_folder(settings, day.isoformat(), dry_run)
     if stories:
         draft = draft_newsletter(stories, settings, day, run_id)
         newsletter = draft.newsletter
         record_draft(report, draft)
         written = publish_newsletter(newsletter, stories, report, settings, dry_run)
         report.newsletter_path = written["markdown"]
-        folder = settings.output_dir / newsletter.date / ("dry-run" if dry_run else "")
         # Review (if asked) and delivery to every [[publish]] target, each exactly once.
         newsletter_id = newsletter.id
         released = release_newsletter(
@@ -150,7 +150,6 @@ def weekly_digest(
         if released == "approved":
             store.mark_digested([e.id for e, _ in stories], newsletter.id)
     else:
-        folder = settings.output_dir / day.isoformat() / ("dry-run" if dry_run else "")
         report.notes.append(
             "Nothing new since the last run." if not results else "No episode could be summarized."
         )

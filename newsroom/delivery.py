@@ -15,7 +15,7 @@ from newsroom.config import Settings
 from newsroom.ledger import Entry, Ledger, StoredNewsletter
 from newsroom.models import Episode, Newsletter, PublishOutcome, Summary, utcnow
 from newsroom.publishers import Issue, Publisher, PublishError, make_publisher
-from newsroom.publishing import render_newsletter
+from newsroom.publishing import issue_folder, render_newsletter
 from newsroom.secrets import install_redaction, redact
 from newsroom.store import Store
 
@@ -237,7 +237,7 @@ def publish_stored(
     issue = load_issue(stored, settings)
     n = stored.newsletter
     if dry_run:
-        previews = settings.output_dir / n.date / "dry-run" / "publish"
+        previews = issue_folder(settings, n.date, dry_run=True) / "publish"
         return stored, [plan(make_publisher(t, settings), issue, ledger, previews) for t in chosen]
     if stored.status != "approved":
         # Publishing by hand is the approval: its episodes are now in a newsletter.

@@ -24,15 +24,21 @@ def render_newsletter(
     }
 
 
+def issue_folder(settings: Settings, date: str, dry_run: bool = False) -> Path:
+    """Where a run's issue and report go: out/<date>/, or out/<date>/dry-run/ for a dry run."""
+    folder = settings.output_dir / date
+    return folder / "dry-run" if dry_run else folder
+
+
 def write_issue_folder(
     folder: Path,
     newsletter: Newsletter,
     stories: list[tuple[Episode, Summary]],
-    report: RunReport,
+    rendered: dict[str, str],
     settings: Settings,
 ) -> dict[str, Path]:
+    """The issue as rendered by `render_newsletter`, its JSON, and every story's notes."""
     folder.mkdir(parents=True, exist_ok=True)
-    rendered = render_newsletter(newsletter, settings, report.backends)
     written = {
         "markdown": write_text(folder / "newsletter.md", rendered["md"]),
         "html": write_text(folder / "newsletter.html", rendered["html"]),

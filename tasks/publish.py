@@ -13,7 +13,7 @@ from newsroom.delivery import build_issue, deliver, load_issue, plan
 from newsroom.ledger import Ledger
 from newsroom.models import Episode, Newsletter, PublishOutcome, RunReport, Summary
 from newsroom.publishers import make_publisher
-from newsroom.publishing import write_issue_folder
+from newsroom.publishing import issue_folder, render_newsletter, write_issue_folder
 from newsroom.review import review_draft
 from newsroom.secrets import redact
 from newsroom.store import Store
@@ -28,10 +28,9 @@ def publish_newsletter(
     dry_run: bool = False,
 ) -> dict[str, str]:
     """Write the issue and its notes to out/<date>/; a dry run writes only a preview."""
-    folder = settings.output_dir / newsletter.date
-    if dry_run:
-        folder = folder / "dry-run"
-    written = write_issue_folder(folder, newsletter, stories, report, settings)
+    folder = issue_folder(settings, newsletter.date, dry_run)
+    rendered = render_newsletter(newsletter, settings, report.backends)
+    written = write_issue_folder(folder, newsletter, stories, rendered, settings)
     return {name: str(Path(p)) for name, p in written.items()}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsroom.models import RunReport, utcnow
 from newsroom.publishers.base import Issue, Publisher, PublishError
 from newsroom.publishing import write_issue_folder
 from newsroom.targets import FolderTarget
@@ -19,10 +18,10 @@ class FolderPublisher(Publisher):
 
     def send(self, issue: Issue, recipient: str, key: str) -> str:
         folder = self.folder(issue)
-        # write_issue_folder reads only the backends from a report.
-        report = RunReport(run_id=f"publish-{issue.newsletter.id}", started=utcnow(), backends=issue.backends)
         try:
-            written = write_issue_folder(folder, issue.newsletter, issue.stories, report, self.settings)
+            written = write_issue_folder(
+                folder, issue.newsletter, issue.stories, issue.rendered, self.settings
+            )
         except OSError as exc:
             raise PublishError(f"cannot write to {folder}: {exc.strerror or exc}") from None
         return str(written["markdown"])
