@@ -22,7 +22,7 @@ from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import Field, ValidationError
 
 from newsroom.config import Settings
-from newsroom.grounding import TranscriptIndex, normalize
+from newsroom.grounding import normalize
 from newsroom.models import Episode, Model, Summary, ToolCallRecord, Transcript
 from newsroom.openai_api import Meter, request_slot
 from newsroom.prompts import Prompt
@@ -97,7 +97,10 @@ class EditorTools:
         self.episodes = {e.id: e for e, _ in stories}
         self.summaries = {e.id: s for e, s in stories}
         self.transcripts = transcripts
-        self._index = {eid: TranscriptIndex.build(t.segments) for eid, t in transcripts.items()}
+        # Each segment's text normalized once, for every search the agent makes.
+        self._normalized = {
+            eid: [(seg, normalize(seg.text)) for seg in t.segments] for eid, t in transcripts.items()
+        }
 
     def list_episodes(self) -> list[dict[str, Any]]:
         return [
@@ -129,11 +132,10 @@ class EditorTools:
         words = {w for w in normalize(query).split() if len(w) > 2}
         phrase = normalize(query)
         hits: list[tuple[float, str, float, str]] = []
-        for eid, transcript in self.transcripts.items():
+        for eid, segments in self._normalized.items():
             if episode_id and eid != episode_id:
                 continue
-            for seg in transcript.segments:
-                text = normalize(seg.text)
+            for seg, text in segments:
                 score = (10.0 if phrase and phrase in text else 0.0) + len(words & set(text.split()))
                 if score:
                     hits.append((score, eid, seg.start, seg.text.strip()))
