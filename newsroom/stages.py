@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsroom.config import Settings
 from newsroom.models import Episode, Newsletter, Summary, Transcript
+
+if TYPE_CHECKING:
+    from newsroom.store import Store
 
 STAGES = ("discover", "fetch", "transcribe", "summarize", "draft", "publish")
 
@@ -80,9 +83,11 @@ def run_stage(stage: str, targets: list[str], settings: Settings, force: bool = 
         raise StageInputError(
             f"{stage} takes summary.json files" + (" or one newsletter.json" if stage == "publish" else "")
         )
+    from newsroom.store import Store
     from tasks.draft import draft_newsletter
 
-    stories = [_story(Summary.model_validate_json(Path(p).read_text()), settings) for p in targets]
+    store = Store(settings.library_dir)
+    stories = [_story(Summary.model_validate_json(Path(p).read_text()), store) for p in targets]
     newsletter = draft_newsletter(stories, settings, date.today()).newsletter
     if stage == "draft":
         return newsletter.model_dump(mode="json")
@@ -124,12 +129,10 @@ def _summarize_file(path: Path, settings: Settings, force: bool) -> Any:
     return summarize_episode(episode, transcript, settings, None, force).model_dump(mode="json")
 
 
-def _story(summary: Summary, settings: Settings) -> tuple[Episode, Summary]:
-    from newsroom.store import Store
-
-    episode = Store(settings.library_dir).get_episode(summary.episode_id)
+def _story(summary: Summary, store: Store) -> tuple[Episode, Summary]:
+    episode = store.get_episode(summary.episode_id)
     if episode is None:
-        raise StageInputError(f"{summary.episode_id} is not in the library at {settings.library_dir}")
+        raise StageInputError(f"{summary.episode_id} is not in the library at {store.root}")
     return episode, summary
 
 
@@ -142,7 +145,7 @@ def _stories_of(newsletter: Newsletter, settings: Settings) -> list[tuple[Episod
         summary = store.load_summary(item.episode_id)
         if summary is None:
             raise StageInputError(f"{item.episode_id}: no summary in the library at {settings.library_dir}")
-        stories.append(_story(summary, settings))
+        stories.append(_story(summary, store))
     return stories
 
 

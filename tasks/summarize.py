@@ -41,13 +41,16 @@ def summarize_episode(
     summarizer = make_summarizer(settings)
     language = episode.output_language or settings.language
     key = summary_key(summarizer.cache_key, language, transcript)
-    path = store.summary_path(episode.id)
-    if not force and path.exists() and store.stage_done(episode.id, "summarize", key):
-        return Summary.model_validate_json(path.read_text())
+    if (
+        not force
+        and store.stage_done(episode.id, "summarize", key)
+        and (done := store.load_summary(episode.id))
+    ):
+        return done
     meter = Meter(store, settings.prices, run_id, episode.id, "summarize")
     with stage_slot("summarize", settings):
         summary = summarizer.summarize(episode, transcript, language, meter)
-    write_json(path, summary)
+    write_json(store.summary_path(episode.id), summary)
     write_episode_notes(store, episode, transcript, summary, settings)
     store.set_stage(episode.id, "summarize", "done", cache_key=key, detail=summary.backend)
     return summary

@@ -123,8 +123,12 @@ def transcribe_episode(
     if transcript is None:
         stt = make_stt(settings)
         key = transcript_key(fetched, stt.name, glossary)
-        if not force and path.exists() and store.stage_done(episode.id, "transcribe", key):
-            return Transcript.model_validate_json(path.read_text())
+        if (
+            not force
+            and store.stage_done(episode.id, "transcribe", key)
+            and (done := store.load_transcript(episode.id))
+        ):
+            return done
         with stage_slot("transcribe", settings):
             transcript = speech_to_text(episode, Path(str(fetched.media)), stt, glossary, settings, run_id)
     else:
