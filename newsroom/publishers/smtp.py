@@ -75,6 +75,9 @@ class EmailPublisher(Publisher):
             raise PublishError("the recipient list is empty")
         if self.target.username:
             self._password()
+        self._refuse_plaintext_password()
+
+    def _refuse_plaintext_password(self) -> None:
         if self.target.username and self.target.security == "none":
             raise PublishError(
                 "refusing to send the SMTP password unencrypted: use security = 'starttls' or 'ssl'"
@@ -90,10 +93,7 @@ class EmailPublisher(Publisher):
         context = ssl.create_default_context(
             cafile=str(self.settings.resolve(target.ca_file)) if target.ca_file else None
         )
-        if target.username and target.security == "none":
-            raise PublishError(
-                "refusing to send the SMTP password unencrypted: use security = 'starttls' or 'ssl'"
-            )
+        self._refuse_plaintext_password()
         try:
             if target.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
