@@ -14,7 +14,7 @@ from newsroom.config import Settings, load_settings
 from newsroom.limits import ensure_stage_limits
 from newsroom.models import Episode, EpisodeOutcome, EpisodeResult
 from newsroom.notify import notify_failure
-from newsroom.secrets import redact
+from newsroom.secrets import install_redaction, redact
 from newsroom.store import Store
 from tasks.fetch import fetch_episode
 from tasks.summarize import summarize_episode
@@ -79,6 +79,7 @@ def process_url(
     """
     from newsroom.adhoc import episode_for_url
 
+    install_redaction()  # served and worker runs start here, not in the CLI: mask secrets from the start
     settings = load_settings(config)
     ensure_stage_limits(settings)
     episode = episode_for_url(url, settings)

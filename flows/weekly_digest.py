@@ -20,6 +20,7 @@ from newsroom.openai_api import resolve_llm_backend
 from newsroom.publishing import issue_folder, write_report
 from newsroom.run_options import DEFAULT_OPTIONS, DigestOptions, apply_options
 from newsroom.runners import episode_task_runner
+from newsroom.secrets import install_redaction
 from newsroom.selection import select
 from newsroom.store import Store
 from newsroom.stt import make_stt
@@ -72,6 +73,7 @@ def weekly_digest(
         options: This run's changes to newsroom.toml.
         until: Last day of the window (backfills); empty: up to now.
     """
+    install_redaction()  # served and worker runs start here, not in the CLI: mask secrets from the start
     settings = apply_options(load_settings(config), options)
     ensure_stage_limits(settings)
     store = Store(settings.library_dir)
