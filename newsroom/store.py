@@ -117,15 +117,15 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "newsroom.db"
         with self.connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # kept in the database file: set once, not per connection
             self._migrate(db)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection that waits up to 30 s for another writer (sqlite3's timeout is the busy timeout)."""
         db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
             yield db
         finally:
             db.close()
