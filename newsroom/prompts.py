@@ -37,10 +37,7 @@ class Prompt:
 
     def render(self, **variables: Any) -> tuple[str, str]:
         """(system, user) messages."""
-        env = jinja2.Environment(
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False
-        )
-        template = env.from_string(self.source)
+        template = _compile(self.source)
         context = template.new_context(variables)
         parts = {}
         for block in ("system", "user"):
@@ -48,6 +45,15 @@ class Prompt:
                 raise ValueError(f"prompt {self.name} has no {{% block {block} %}}")
             parts[block] = "".join(template.blocks[block](context)).strip()
         return parts["system"], parts["user"]
+
+
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
+
+
+@cache
+def _compile(source: str) -> jinja2.Template:
+    """A prompt's template, compiled once (every map part, reduce and editor run renders it)."""
+    return _ENV.from_string(source)
 
 
 @cache

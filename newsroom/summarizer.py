@@ -6,6 +6,7 @@ import json
 import re
 import time
 from abc import ABC, abstractmethod
+from functools import cached_property
 from typing import Any
 
 import openai
@@ -92,7 +93,7 @@ class OpenAISummarizer(Summarizer):
         # The budget decides where parts are cut, so it shapes the summary too.
         return f"{super().cache_key}|chunk:{self.budget}"
 
-    @property
+    @cached_property
     def budget(self) -> int:
         """Transcript tokens per call: the configured chunk size, within the model's context window
         after the prompt and room for the answer."""
