@@ -16,7 +16,11 @@ class UnsafeURLError(ValueError):
 
 
 class FetchError(Exception):
-    """A URL that could not be fetched (HTTP error, timeout, too large)."""
+    """A URL that could not be fetched (HTTP error, timeout, too large); `status` when it answered."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def check_url(url: str, allow_private: bool = False) -> str:
@@ -72,7 +76,9 @@ def fetch_bytes(
     try:
         with http_client(allow_private, timeout) as client, client.stream("GET", url) as response:
             if response.status_code >= 400:
-                raise FetchError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
+                raise FetchError(
+                    f"{url}: HTTP {response.status_code} {response.reason_phrase}", response.status_code
+                )
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)

@@ -25,9 +25,9 @@ def is_transient_error(exc: BaseException | None) -> bool:
     if isinstance(exc, httpx.TransportError | socket.timeout | ConnectionError | TimeoutError):
         return True
     if isinstance(exc, FetchError):
-        text = str(exc)
-        return (
-            any(f"HTTP {code}" in text for code in TRANSIENT_STATUS) or "Timeout" in text or "Connect" in text
+        # Decided from what happened, not from the message, which quotes the URL or path.
+        return exc.status in TRANSIENT_STATUS or isinstance(
+            exc.__cause__, httpx.TimeoutException | httpx.NetworkError
         )
     text = str(exc)
     return "HTTP Error 429" in text or "HTTP Error 5" in text or "timed out" in text
