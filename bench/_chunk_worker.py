@@ -9,7 +9,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from newsroom.media import cut_window, plan_episode_windows
+from newsroom.transcripts.media import cut_window, plan_episode_windows
 
 
 def main(source: Path, outdir: Path, workers: int) -> None:

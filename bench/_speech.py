@@ -7,7 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from newsroom.media import ffmpeg_exe, probe_duration
+from newsroom.ffmpeg import ffmpeg_exe
+from newsroom.transcripts.media import probe_duration
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 

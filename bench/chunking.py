@@ -15,7 +15,8 @@ from pathlib import Path
 from bench._measure import run_tree
 from bench._speech import long_mp3
 from bench.common import Table, ratio, verdict
-from newsroom.media import ffmpeg_exe, probe_duration
+from newsroom.ffmpeg import ffmpeg_exe
+from newsroom.transcripts.media import probe_duration
 
 MAX_RSS_MB = 300
 MAX_RATIO = 1.2

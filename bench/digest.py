@@ -24,7 +24,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 
 import newsroom  # noqa: F401  (Prefect defaults before Prefect is imported)
 from bench.common import Table, ratio, verdict
-from newsroom.media import ffmpeg_exe
+from newsroom.ffmpeg import ffmpeg_exe
 from tests.fakes.openai_server import FakeOpenAIServer
 
 EPISODES = 8

@@ -157,8 +157,8 @@ def round_trip(cfg: Settings) -> float:
 
 
 def run() -> Table:
-    from newsroom.editor import draft_issue
-    from newsroom.summarizer import OpenAISummarizer
+    from newsroom.newsletter.editor import draft_issue
+    from newsroom.summaries.summarizer import OpenAISummarizer
     from tests.fakes.openai_server import FakeOpenAIServer
 
     table = Table(

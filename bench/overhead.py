@@ -45,7 +45,7 @@ STAGE_TASKS = (
     "tasks.transcribe:transcribe_window",
     "tasks.summarize:summarize_episode",
     "tasks.draft:draft_newsletter",
-    "tasks.publish:publish_newsletter",
+    "tasks.publish:write_issue",
 )
 
 
@@ -154,8 +154,8 @@ def run_digest(config: Path) -> tuple[float, StageClock, Any]:
 
 
 def run() -> Table:
-    from newsroom.prefect_server import free_port
-    from newsroom.up import Up
+    from newsroom.app.up import Up
+    from newsroom.ops.prefect_server import free_port
 
     root = Path(tempfile.mkdtemp(prefix="newsroom-bench-overhead-"))
     os.environ["PREFECT_HOME"] = str(root / "prefect-home")
@@ -206,7 +206,7 @@ def measure(root: Path) -> Table:
 
     median = _median_index(walls)
     wall, work, share = walls[median], works[median], shares[median]
-    per_run = {"discover-source", "draft-newsletter", "publish-newsletter"}
+    per_run = {"discover-source", "draft-newsletter", "write-issue"}
     episode_tasks = sum(n for name, n in task_runs.items() if name not in per_run)
     windows = task_runs["transcribe-window"]
     bound = 4 + windows / episodes

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from bench.common import Table, ratio, verdict
 from newsroom.config import Settings, load_settings
-from newsroom.delivery import build_issue, deliver
-from newsroom.editor import deterministic_draft
-from newsroom.ledger import Ledger
 from newsroom.models import Segment, Transcript
+from newsroom.newsletter.editor import deterministic_draft
 from newsroom.publishers import make_publisher
+from newsroom.publishers.delivery import build_issue, deliver
+from newsroom.publishers.ledger import Ledger
 from newsroom.publishers.smtp import build_message
 from newsroom.store import Store, write_json
 from tests.fakes.smtp_server import SMTPServer

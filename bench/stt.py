@@ -16,10 +16,10 @@ from typing import Any
 
 from bench._speech import CACHE, espeak_file, reference_text
 from bench.common import Table, verdict
-from newsroom.media import cut_window, plan_episode_windows, probe_duration
 from newsroom.models import Segment
-from newsroom.stt import LocalWhisper, _load_whisper
-from newsroom.transcription import WindowJob, transcribe_windows
+from newsroom.transcripts.media import cut_window, plan_episode_windows, probe_duration
+from newsroom.transcripts.stt import LocalWhisper, _load_whisper
+from newsroom.transcripts.transcription import WindowJob, transcribe_windows
 
 WORDS = 2000  # about 11 minutes of espeak-ng speech at 165 words per minute
 MAX_WER_GAP = 0.5  # percentage points

@@ -10,8 +10,8 @@ from pydantic import Field
 
 from flows.weekly_digest import weekly_digest
 from newsroom.models import RunReport
-from newsroom.notify import notify_failure
-from newsroom.run_options import DEFAULT_OPTIONS, DigestOptions
+from newsroom.ops.notify import notify_failure
+from newsroom.ops.run_options import DEFAULT_OPTIONS, DigestOptions
 from newsroom.secrets import redact
 
 

@@ -11,10 +11,11 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from newsroom.config import Settings, load_settings
-from newsroom.limits import ensure_stage_limits
 from newsroom.models import Episode, EpisodeOutcome, EpisodeResult
-from newsroom.notify import notify_failure
+from newsroom.ops.limits import ensure_stage_limits
+from newsroom.ops.notify import notify_failure
 from newsroom.secrets import install_redaction, redact
+from newsroom.sources import check_kinds, episode_for_url
 from newsroom.store import Store
 from tasks.fetch import fetch_episode
 from tasks.summarize import summarize_episode
@@ -77,10 +78,9 @@ def process_url(
         config: Path of newsroom.toml, relative to the run's working directory.
         force: Redo the stages even when their stored results are still valid.
     """
-    from newsroom.adhoc import episode_for_url
-
     install_redaction()  # served and worker runs start here, not in the CLI: mask secrets from the start
     settings = load_settings(config)
+    check_kinds(settings)
     ensure_stage_limits(settings)
     episode = episode_for_url(url, settings)
     result = run_episode(episode, settings, flow_run.get_id(), force)

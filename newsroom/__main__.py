@@ -1,3 +1,3 @@
-from newsroom.cli import main
+from newsroom.app.cli import main
 
 main()

@@ -27,7 +27,7 @@ class Episode(Model):
     id: str = Field(description="Stable id: source kind + the item's own id (video id, guid hash, ...).")
     source_id: str
     source_name: str
-    kind: Literal["youtube", "podcast", "article", "local"]
+    kind: str = Field(description="The source kind it came from (newsroom.sources.KINDS).")
     title: str
     url: str = Field(description="Where a person opens it (video page, episode page, article).")
     media_url: str | None = Field(None, description="Audio/video to download, if any.")
@@ -246,6 +246,36 @@ class RunReport(Model):
     def total_cost(self) -> float:
         return round(sum(e.cost_usd for e in self.episodes) + self.editor_cost_usd, 6)
 
+    def counts(self) -> dict[str, int]:
+        """Episodes done, failed and skipped."""
+        return {s: sum(1 for e in self.episodes if e.status == s) for s in ("done", "failed", "skipped")}
+
+    def skipped(self, episode: Episode, reason: str) -> None:
+        """Note an episode this run left out, and why."""
+        self.episodes.append(
+            EpisodeOutcome(
+                episode_id=episode.id,
+                title=episode.title,
+                source_name=episode.source_name,
+                status="skipped",
+                reason=reason,
+            )
+        )
+
+    def failure_reasons(self) -> str:
+        """What failed, for the error a failed run raises: the episodes' reasons, else the sources'."""
+        return "; ".join(e.reason or "" for e in self.episodes if e.status == "failed") or "; ".join(
+            s.reason or "" for s in self.sources if s.status == "failed"
+        )
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def clock(seconds: float | None) -> str:
+    """83 -> '01:23', 3723 -> '1:02:03'."""
+    s = int(seconds or 0)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"

@@ -7,9 +7,11 @@ when that is another variable, else a placeholder.
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -93,14 +95,68 @@ def make_transcription_client(settings: Settings) -> OpenAI:
     return _client(key, url or OPENAI_URL, settings.llm.timeout_seconds, settings.llm.max_retries)
 
 
+# The rate limit every request shares --------------------------------------------------------------
+
+
+def rate_limit_shape(requests_per_minute: int) -> tuple[int, float]:
+    """(slots, decay per second) of a token bucket that allows `requests_per_minute`.
+
+    The bucket holds one second's worth of requests, so a burst never exceeds what the API allows
+    in a second and any minute sees at most rpm + rpm/60 requests.
+    """
+    return max(1, math.ceil(requests_per_minute / 60)), requests_per_minute / 60
+
+
+class TokenBucket:
+    """Up to `capacity` requests at once, refilled at `rate` per second; `take` waits for a token."""
+
+    def __init__(self, capacity: int, rate: float) -> None:
+        self.capacity, self.rate = capacity, rate
+        self.tokens, self.updated = float(capacity), time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            time.sleep(wait)
+
+
+_buckets: dict[tuple[int, float], TokenBucket] = {}
+_buckets_lock = threading.Lock()
+# Takes a slot of a limit shared beyond this process when it can (True), else leaves it (False):
+# the Prefect rate limit, installed by newsroom.ops.limits.
+SharedSlot = Callable[[Settings], bool]
+_shared: list[SharedSlot] = []
+
+
+def share_rate_limit(slot: SharedSlot) -> None:
+    """Route requests through `slot` first (newsroom.ops.limits installs the Prefect rate limit)."""
+    if slot not in _shared:
+        _shared.append(slot)
+
+
+def local_slot(settings: Settings) -> None:
+    """Wait for a token of this process's bucket for `llm.requests_per_minute`."""
+    shape = rate_limit_shape(settings.llm.requests_per_minute)
+    with _buckets_lock:
+        bucket = _buckets.setdefault(shape, TokenBucket(*shape))
+    bucket.take()
+
+
 @contextmanager
 def request_slot(settings: Settings) -> Iterator[None]:
     """Held around every OpenAI request (speech-to-text, summaries, the editor agent): waits for a
-    slot of the Prefect rate limit they all share (`llm.requests_per_minute`), so every call site
-    honours it. Concurrency itself is bounded by each caller's thread pool."""
-    from newsroom.limits import openai_slot
-
-    openai_slot(settings)
+    slot of the rate limit they all share (`llm.requests_per_minute`), so every call site honours
+    it. Concurrency itself is bounded by each caller's thread pool."""
+    if not any(slot(settings) for slot in _shared):
+        local_slot(settings)
     yield
 
 

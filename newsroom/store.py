@@ -70,7 +70,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX calls_episode ON calls(episode_id);
     """,
-    # 2: the publish ledger (newsroom.ledger): each newsletter, and each (newsletter, target, recipient)
+    # 2: the publish ledger (newsroom.publishers.ledger): each newsletter, and each (newsletter, target, recipient)
     # with its state and the target's message id, so nothing is sent twice.
     """
     CREATE TABLE newsletters (
@@ -107,18 +107,28 @@ MIGRATIONS: list[str] = [
 ]
 
 _lock = threading.Lock()
+_migrated: set[tuple[str, int]] = set()  # (database path, inode) brought up to date by this process
 
 
 class Store:
-    """SQLite index plus episode folders under one library directory."""
+    """SQLite index plus episode folders under one library directory.
+
+    Cheap to open: it holds only paths, every call opens its own connection, and the migrations
+    run once per process and database file. So each task opens `Store(settings.library_dir)` itself
+    (tasks take plain values, never a handle) instead of one being passed through Prefect.
+    """
 
     def __init__(self, library: Path) -> None:
         self.root = Path(library)
-        self.root.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "newsroom.db"
+        if _file_key(self.db_path) in _migrated:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
         with self.connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # kept in the database file: set once, not per connection
             self._migrate(db)
+        if (key := _file_key(self.db_path)) is not None:
+            _migrated.add(key)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -336,6 +346,14 @@ def write_text(path: Path, text: str) -> Path:
     tmp.write_text(text)
     tmp.replace(path)
     return path
+
+
+def _file_key(path: Path) -> tuple[str, int] | None:
+    """A database file's identity: a deleted and recreated library is migrated again."""
+    try:
+        return str(path.resolve()), path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _now() -> str:

@@ -9,6 +9,7 @@ from newsroom.models import Episode
 from newsroom.retry import is_transient
 from newsroom.sources import discover
 from newsroom.store import Store
+from tasks import run_as_command
 
 
 @task(
@@ -31,8 +32,4 @@ def discover_source(source: SourceConfig, settings: Settings) -> list[Episode]:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from newsroom.cli import task_main
-
-    task_main("discover", sys.argv[1:])
+    run_as_command("discover")

@@ -13,18 +13,19 @@ from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
 
 from newsroom.config import Settings
-from newsroom.editor import Draft, draft_issue
 from newsroom.models import Episode, Summary, ToolCallRecord
-from newsroom.notes import Library, write_episode_notes
+from newsroom.newsletter.editor import Draft, draft_issue
+from newsroom.newsletter.notes import Library, write_episode_notes
 from newsroom.openai_api import Meter
 from newsroom.store import Store
+from tasks import run_as_command
 
 
 def _logger() -> Any:
     try:
         return get_run_logger()
     except MissingContextError:
-        return logging.getLogger("newsroom.editor")
+        return logging.getLogger("newsroom.newsletter.editor")
 
 
 @task(name="draft-newsletter", cache_policy=NO_CACHE)
@@ -62,8 +63,4 @@ def draft_newsletter(
 
 
 if __name__ == "__main__":
-    import sys
-
-    from newsroom.cli import task_main
-
-    task_main("draft", sys.argv[1:])
+    run_as_command("draft")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from prefect import task
 
 from newsroom.config import Settings
-from newsroom.fetching import Fetched, fetch
-from newsroom.limits import stage_slot
 from newsroom.models import Episode
+from newsroom.ops.limits import stage_slot
 from newsroom.retry import is_transient
+from newsroom.sources import Fetched, fetch
 from newsroom.store import Store
+from tasks import run_as_command
 
 
 @task(
@@ -30,8 +31,4 @@ def fetch_episode(episode: Episode, settings: Settings) -> Fetched:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from newsroom.cli import task_main
-
-    task_main("fetch", sys.argv[1:])
+    run_as_command("fetch")

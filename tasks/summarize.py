@@ -7,13 +7,14 @@ import hashlib
 from prefect import task
 
 from newsroom.config import Settings
-from newsroom.limits import stage_slot
 from newsroom.models import Episode, Summary, Transcript
-from newsroom.notes import write_episode_notes
+from newsroom.newsletter.notes import write_episode_notes
 from newsroom.openai_api import Meter
+from newsroom.ops.limits import stage_slot
 from newsroom.retry import is_transient
 from newsroom.store import Store, write_json
-from newsroom.summarizer import make_summarizer
+from newsroom.summaries.summarizer import make_summarizer
+from tasks import run_as_command
 
 
 def summary_key(backend_key: str, language: str, transcript: Transcript) -> str:
@@ -57,8 +58,4 @@ def summarize_episode(
 
 
 if __name__ == "__main__":
-    import sys
-
-    from newsroom.cli import task_main
-
-    task_main("summarize", sys.argv[1:])
+    run_as_command("summarize")

@@ -16,27 +16,26 @@ from prefect.tasks import exponential_backoff
 from prefect.transactions import CommitMode, transaction
 
 from newsroom.config import Settings
-from newsroom.fetching import Fetched
-from newsroom.glossary import Glossary
-from newsroom.limits import stage_slot
-from newsroom.media import cut_window, plan_episode_windows
 from newsroom.models import Episode, Segment, Transcript
-from newsroom.notes import write_episode_notes
+from newsroom.newsletter.notes import write_episode_notes
 from newsroom.openai_api import Meter
+from newsroom.ops.limits import stage_slot
 from newsroom.progress import report
 from newsroom.retry import is_transient
+from newsroom.sources.base import Fetched
 from newsroom.store import Store, write_json
-from newsroom.stt import LocalWhisper, make_stt
-from newsroom.transcription import WindowJob, transcribe_windows, transcript_from_text
+from newsroom.transcripts import media, stt
+from newsroom.transcripts.glossary import Glossary
+from newsroom.transcripts.media import cut_window, plan_episode_windows
+from newsroom.transcripts.stt import LocalWhisper, make_stt
+from newsroom.transcripts.transcription import WindowJob, transcribe_windows, transcript_from_text
+from tasks import run_as_command
 
 
 @cache
 def _code_version() -> str:
     """A change to how windows are cut or transcribed must not be served from an old cache."""
-    import newsroom.media
-    import newsroom.stt
-
-    source = inspect.getsource(newsroom.stt) + inspect.getsource(newsroom.media)
+    source = inspect.getsource(stt) + inspect.getsource(media)
     return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
@@ -196,8 +195,4 @@ def run_in_threads(workers: list[Callable[[], Any]]) -> list[Any]:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from newsroom.cli import task_main
-
-    task_main("transcribe", sys.argv[1:])
+    run_as_command("transcribe")

@@ -47,9 +47,9 @@ def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
 def _full_rate_limit_buckets() -> None:
     """Each test starts with full OpenAI token buckets, as a new process does, so requests made by
     earlier tests do not pace (and reorder) this test's requests."""
-    from newsroom import limits
+    from newsroom import openai_api
 
-    limits._buckets.clear()
+    openai_api._buckets.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -143,7 +143,7 @@ def espeak(text: str, out: Path, rate: int = 165) -> Path:
 
 def generated_audio(out: Path, source: str, seconds: float, *args: str) -> Path:
     """Audio from one of ffmpeg's generators (`anullsrc=...` for silence, `sine=...` for a tone)."""
-    from newsroom.media import ffmpeg_exe
+    from newsroom.ffmpeg import ffmpeg_exe
 
     command = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source, "-t", str(seconds), *args, str(out)]
     subprocess.run(command, check=True)

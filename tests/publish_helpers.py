@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from newsroom.config import Settings
-from newsroom.delivery import build_issue
-from newsroom.editor import deterministic_draft
 from newsroom.models import Entities, Episode, Segment, Summary, TimedText, Transcript
-from newsroom.notes import write_episode_notes
+from newsroom.newsletter.editor import deterministic_draft
+from newsroom.newsletter.notes import write_episode_notes
 from newsroom.publishers import Issue
+from newsroom.publishers.delivery import build_issue
 from newsroom.store import Store, write_json
 from tests.fakes.publish_receiver import PublishReceiver
 from tests.fakes.smtp_server import SMTPServer

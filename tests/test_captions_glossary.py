@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from newsroom.captions import CaptionError, parse_transcript, remove_rolling_duplicates
-from newsroom.glossary import Glossary
 from newsroom.models import Segment
+from newsroom.transcripts.captions import CaptionError, parse_transcript, remove_rolling_duplicates
+from newsroom.transcripts.glossary import Glossary
 
 ROLLING_VTT = """WEBVTT
 Kind: captions

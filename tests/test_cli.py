@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsroom.cli import app
+from newsroom.app.cli import app
 from tests.conftest import write_config
 
 runner = CliRunner()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.config import ConfigError, detect_kind, load_settings
+from newsroom.config import ConfigError, load_settings
+from newsroom.sources import detect_kind
 from tests.conftest import ROOT, write_config
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsroom.cli import app
+from newsroom.app.cli import app
 from newsroom.config import load_settings
 from newsroom.costs import cost_rows, total
 from newsroom.openai_api import Meter, audio_cost, chat_cost

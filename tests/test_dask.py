@@ -11,8 +11,8 @@ from prefect_dask import DaskTaskRunner
 
 from flows.weekly_digest import weekly_digest
 from newsroom.config import load_settings
-from newsroom.limits import server_scope
-from newsroom.runners import episode_task_runner
+from newsroom.ops.limits import server_scope
+from newsroom.ops.runners import episode_task_runner
 from tests.conftest import write_config
 
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.weekly_digest import weekly_digest
-from newsroom.cli import app
+from newsroom.app.cli import app
 from newsroom.config import load_settings
 from newsroom.store import Store
 

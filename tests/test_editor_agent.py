@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.agent import EditorDraft
 from newsroom.config import Settings, load_settings
-from newsroom.editor import build_newsletter, draft_issue, record_draft
 from newsroom.models import Episode, RunReport, Segment, Transcript, utcnow
+from newsroom.newsletter.agent import EditorDraft
+from newsroom.newsletter.editor import build_newsletter, draft_issue, record_draft
 from newsroom.openai_api import Meter
 from newsroom.store import Store
-from newsroom.summarizer import OfflineSummarizer
+from newsroom.summaries.summarizer import OfflineSummarizer
 from tests.conftest import write_config
 
 DAY = date(2026, 11, 22)

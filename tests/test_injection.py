@@ -8,9 +8,9 @@ import re
 
 from markdown_it import MarkdownIt
 
-from newsroom.agent import EditorDraft
-from newsroom.editor import draft_issue
-from newsroom.publishing import render_newsletter
+from newsroom.newsletter.agent import EditorDraft
+from newsroom.newsletter.editor import draft_issue
+from newsroom.newsletter.issue import render_newsletter
 from tests.test_editor_agent import DAY, make_week, settings_for
 
 INJECTION = (

@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 
 from newsroom.config import load_settings
-from newsroom.editor import deterministic_draft
-from newsroom.grounding import TranscriptIndex
 from newsroom.models import Episode, Segment, Transcript
+from newsroom.newsletter.editor import deterministic_draft
 from newsroom.store import Store
+from newsroom.summaries.grounding import TranscriptIndex
 from tasks.summarize import summarize_episode
 from tests.conftest import write_config
 

@@ -15,7 +15,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from newsroom.config import Settings, load_settings
-from newsroom.limits import (
+from newsroom.ops.limits import (
     OPENAI_LIMIT,
     STAGE_LIMITS,
     _ensured,
@@ -25,8 +25,8 @@ from newsroom.limits import (
     server_scope,
     stage_slot,
 )
-from newsroom.stt import OpenAITranscriber
-from newsroom.summarizer import OpenAISummarizer
+from newsroom.summaries.summarizer import OpenAISummarizer
+from newsroom.transcripts.stt import OpenAITranscriber
 from tests.conftest import DEMO, write_config
 from tests.test_openai_backends import episode, transcript
 

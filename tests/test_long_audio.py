@@ -10,11 +10,11 @@ import pytest
 
 from flows.process_episode import process_url
 from newsroom.config import load_settings
-from newsroom.glossary import Glossary
-from newsroom.media import probe_duration
 from newsroom.models import Episode
 from newsroom.store import Store
-from newsroom.stt import OpenAITranscriber
+from newsroom.transcripts.glossary import Glossary
+from newsroom.transcripts.media import probe_duration
+from newsroom.transcripts.stt import OpenAITranscriber
 from tasks.transcribe import speech_to_text
 from tests.conftest import generated_audio, write_config
 from tests.fakes.openai_server import MAX_AUDIO_SECONDS, MAX_UPLOAD_BYTES

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.media import (
+from newsroom.models import Segment
+from newsroom.transcripts.media import (
     MediaError,
     Window,
     cut_window,
@@ -18,9 +19,8 @@ from newsroom.media import (
     plan_windows,
     probe_duration,
 )
-from newsroom.models import Segment
-from newsroom.stt import LocalWhisper, TranscriptionError
-from newsroom.transcription import stitch, window_groups
+from newsroom.transcripts.stt import LocalWhisper, TranscriptionError
+from newsroom.transcripts.transcription import stitch, window_groups
 from tests.conftest import DEMO, espeak, generated_audio
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from newsroom.config import load_settings
 from newsroom.models import Episode, Segment, Transcript
-from newsroom.notes import transcript_note, write_episode_notes
+from newsroom.newsletter.notes import transcript_note, write_episode_notes
 from newsroom.store import Store
-from newsroom.stt import LocalWhisper, OpenAITranscriber
 from newsroom.tokens import count_tokens
+from newsroom.transcripts.stt import LocalWhisper, OpenAITranscriber
 from tests.conftest import write_config
 
 LINK = re.compile(r"^\[([\d:]+)\]\((\S+)\) (.+)$", re.MULTILINE)

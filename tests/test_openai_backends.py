@@ -18,8 +18,8 @@ from newsroom.openai_api import (
     resolve_stt_backend,
 )
 from newsroom.store import Store
-from newsroom.stt import OpenAITranscriber
-from newsroom.summarizer import OpenAISummarizer, SummaryRejectedError
+from newsroom.summaries.summarizer import OpenAISummarizer, SummaryRejectedError
+from newsroom.transcripts.stt import OpenAITranscriber
 from tests.conftest import DEMO, write_config
 
 

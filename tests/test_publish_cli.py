@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from newsroom.cli import app
+from newsroom.app.cli import app
 from tests.conftest import write_config
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -28,7 +28,7 @@ def test_publish_says_what_is_missing(tmp_path: Path):
     assert result.exit_code == 2 and "No newsletter" in result.output and "newsroom digest" in result.output
 
     from newsroom.config import load_settings
-    from newsroom.ledger import Ledger
+    from newsroom.publishers.ledger import Ledger
     from newsroom.store import Store
     from tests.publish_helpers import sample_issue
 

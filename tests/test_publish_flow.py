@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.weekly_digest import weekly_digest
-from newsroom.cli import app
+from newsroom.app.cli import app
 from newsroom.config import load_settings
-from newsroom.ledger import Ledger
+from newsroom.publishers.ledger import Ledger
 from newsroom.store import Store
 from tests.conftest import BUTTONDOWN_KEY, SMTP_PASSWORD
 from tests.fakes.publish_receiver import PublishReceiver

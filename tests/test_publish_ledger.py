@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from newsroom.config import load_settings
-from newsroom.delivery import deliver
-from newsroom.ledger import Ledger, idempotency_key
 from newsroom.publishers import make_publisher
+from newsroom.publishers.delivery import deliver
+from newsroom.publishers.ledger import Ledger, idempotency_key
 from newsroom.store import Store
 from tests.conftest import BUTTONDOWN_KEY, write_config
 from tests.fakes.publish_receiver import PublishReceiver

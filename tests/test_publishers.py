@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from newsroom.config import load_settings
-from newsroom.delivery import deliver, plan
-from newsroom.ledger import Ledger
 from newsroom.publishers import make_publisher
+from newsroom.publishers.delivery import deliver, plan
+from newsroom.publishers.ledger import Ledger
 from newsroom.store import Store
 from tests.conftest import BUTTONDOWN_KEY, SMTP_PASSWORD, write_config
 from tests.fakes.publish_receiver import PublishReceiver

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.fetching import fetch_media
 from newsroom.net import FetchError, fetch_bytes
 from newsroom.retry import is_transient_error
+from newsroom.sources.fetching import fetch_media
 from tests.fakes.media_server import MediaServer
 from tests.fakes.smtp_server import free_port
 from tests.publish_helpers import episode

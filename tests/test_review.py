@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.weekly_digest import weekly_digest
-from newsroom.cli import app
+from newsroom.app.cli import app
 from newsroom.config import load_settings
-from newsroom.ledger import Ledger, StoredNewsletter
+from newsroom.publishers.ledger import Ledger, StoredNewsletter
 from newsroom.store import Store
 from tests.conftest import SMTP_PASSWORD
 from tests.fakes.smtp_server import SMTPServer

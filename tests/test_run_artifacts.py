@@ -21,9 +21,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, FlowRunFilter
 
 from flows.weekly_digest import weekly_digest
-from newsroom.artifacts import EpisodeProgress, report_table
 from newsroom.models import EpisodeOutcome, RunReport, utcnow
-from newsroom.run_options import DigestOptions
+from newsroom.ops.artifacts import EpisodeProgress, report_table
+from newsroom.ops.run_options import DigestOptions
 from newsroom.secrets import remember
 from tests.conftest import transcript_feed, write_config
 from tests.fakes.webhook_server import WebhookServer

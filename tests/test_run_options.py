@@ -15,7 +15,7 @@ from flows.backfill import backfill
 from flows.process_episode import process_url
 from flows.weekly_digest import weekly_digest
 from newsroom.config import load_settings
-from newsroom.run_options import DigestOptions, apply_options
+from newsroom.ops.run_options import DigestOptions, apply_options
 from tests.conftest import write_config
 
 

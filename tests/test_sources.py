@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.articles import NoMainTextError
 from newsroom.config import SourceConfig, load_settings
-from newsroom.fetching import fetch
-from newsroom.glossary import Glossary
 from newsroom.models import stable_id
 from newsroom.net import FetchError, UnsafeURLError
-from newsroom.sources import SourceError, discover
-from newsroom.transcription import transcript_from_text
+from newsroom.sources import SourceError, discover, fetch, kind_of
+from newsroom.sources.article import NoMainTextError
+from newsroom.transcripts.glossary import Glossary
+from newsroom.transcripts.transcription import transcript_from_text
 from tests.conftest import DEMO, write_config
 
 AUDIO = DEMO / "audio" / "episode-3.mp3"
@@ -65,7 +64,7 @@ def test_feed_ids_metadata_and_podcast_transcripts(media_server, tmp_path: Path)
     media_server.add("/t/2.srt", SRT, "application/x-subrip")
     settings = settings_for(tmp_path)
     source = SourceConfig(url=url)
-    assert source.kind == "podcast"
+    assert kind_of(source).name == "podcast"
     episodes = discover(source, settings)
     assert [e.title for e in episodes] == [
         "With a JSON transcript",
@@ -148,7 +147,7 @@ difference in accuracy small enough that the cost saving wins for a weekly newsl
 def test_article_title_author_date_and_main_text(media_server, tmp_path: Path):
     url = media_server.add("/blog/small-models", ARTICLE)
     source = SourceConfig(url=url)
-    assert source.kind == "article"
+    assert kind_of(source).name == "article"
     [episode] = discover(source, settings_for(tmp_path))
     assert episode.kind == "article" and episode.media_url is None
     assert episode.title == "Small models win" and episode.author == "Ada Lovelace"
@@ -178,7 +177,7 @@ def test_local_folder_lists_media_files_with_stable_ids(tmp_path: Path):
     (folder / "notes.txt").write_text("not media")
     settings = settings_for(tmp_path)
     source = SourceConfig(url=str(folder), language="en")
-    assert source.kind == "local"
+    assert kind_of(source).name == "local"
     episodes = discover(source, settings)
     assert sorted(e.title for e in episodes) == ["interview", "team meeting 2026"]
     assert all(e.id.startswith("file-") and e.language == "en" for e in episodes)

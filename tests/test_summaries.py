@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from newsroom.config import Settings, load_settings
-from newsroom.grounding import TranscriptIndex
-from newsroom.mapreduce import Chunk, halve, missing_parts, plan_chunks, split_segment
 from newsroom.models import Episode, Segment, SummaryContent, Transcript
 from newsroom.openai_api import Meter
 from newsroom.store import Store
-from newsroom.summarizer import OpenAISummarizer, SummaryRejectedError, output_problem
+from newsroom.summaries.grounding import TranscriptIndex
+from newsroom.summaries.mapreduce import Chunk, halve, missing_parts, plan_chunks, split_segment
+from newsroom.summaries.summarizer import OpenAISummarizer, SummaryRejectedError, output_problem
 from newsroom.tokens import count_tokens
 from tests.conftest import write_config
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsroom.cli import app
+from newsroom.app.cli import app
 from newsroom.config import load_settings
 from newsroom.store import Store
 from tests.conftest import DEMO, transcript_feed

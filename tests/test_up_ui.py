@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsroom.up import Up, UpError
+from newsroom.app.up import Up, UpError
 from tests.conftest import require_tool
 from tests.fakes.postgres_server import PostgresServer, postgres_bin
 
@@ -92,7 +92,7 @@ def test_up_refuses_a_port_that_is_taken(tmp_path: Path):
 def test_up_needs_a_config_to_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from typer.testing import CliRunner
 
-    from newsroom.cli import app
+    from newsroom.app.cli import app
 
     monkeypatch.chdir(tmp_path)  # no newsroom.toml here
     result = CliRunner().invoke(app, ["up"])
@@ -102,8 +102,7 @@ def test_up_needs_a_config_to_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_digest_and_task_find_a_running_newsroom_up(
     tmp_path: Path, prefect_server: str, monkeypatch: pytest.MonkeyPatch
 ):
-    from newsroom.prefect_server import ensure_api
-    from newsroom.up import marker_path, running_server
+    from newsroom.ops.prefect_server import ensure_api, marker_path, running_server
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from newsroom import ytdlp
 from newsroom.config import SourceConfig, load_settings
-from newsroom.fetching import fetch
-from newsroom.glossary import Glossary
 from newsroom.models import Episode
-from newsroom.transcription import transcript_from_text
-from newsroom.youtube import discover_youtube
+from newsroom.sources import fetch, ytdlp
+from newsroom.sources.youtube import discover_youtube
+from newsroom.transcripts.glossary import Glossary
+from newsroom.transcripts.transcription import transcript_from_text
 from tests.conftest import DEMO, write_config
 
 AUDIO = DEMO / "audio" / "episode-3.mp3"
@@ -248,7 +247,7 @@ def test_http_403_from_the_server_is_explained(media_server, tmp_path: Path):
 
 def test_language_filter_uses_the_videos_own_language():
     from newsroom.selection import filter_reason
-    from newsroom.youtube import episode_from_info
+    from newsroom.sources.youtube import episode_from_info
 
     source = SourceConfig(url="https://www.youtube.com/@loop/videos", language="nl")
     english = episode_from_info({"id": "a1", "title": "Talk", "language": "en"}, source, "https://y/a1")

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from newsroom import ytdlp
 from newsroom.config import load_settings
-from newsroom.fetching import fetch
-from newsroom.media import probe_duration
 from newsroom.models import Episode
 from newsroom.net import UnsafeURLError
+from newsroom.sources import fetch, ytdlp
+from newsroom.transcripts.media import probe_duration
 from tests.conftest import DEMO, write_config
 
 AUDIO = DEMO / "audio" / "episode-3.mp3"

@@ -1,4 +1,4 @@
-"""The publisher interface: one implementation per kind of target, all driven by `newsroom.delivery`.
+"""The publisher interface: one implementation per kind of target, all driven by `newsroom.publishers.delivery`.
 
 A publisher knows how to reach its target and nothing about the ledger: `recipients` lists what
 must be delivered (one entry per email recipient, else a single ''), `send` delivers one and returns

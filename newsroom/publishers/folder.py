@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newsroom.newsletter.issue import write_issue_folder
 from newsroom.publishers.base import Issue, Publisher, PublishError
-from newsroom.publishing import write_issue_folder
 from newsroom.targets import FolderTarget
 
 

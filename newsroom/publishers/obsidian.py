@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsroom.notes import (
+from newsroom.locales import locale
+from newsroom.newsletter.notes import (
     Library,
     note_name,
     related_episodes,
@@ -17,8 +18,8 @@ from newsroom.notes import (
     transcript_note,
     user_notes,
 )
+from newsroom.newsletter.render import render
 from newsroom.publishers.base import Issue, Publisher, PublishError
-from newsroom.render import headings, render
 from newsroom.store import Store, write_text
 from newsroom.targets import ObsidianTarget
 
@@ -51,7 +52,7 @@ class ObsidianPublisher(Publisher):
                 name = note_name(episode, names)
                 if transcript is not None:
                     path = self.base / self.target.transcripts / f"{name}.md"
-                    kept = user_notes(path.read_text()) if path.exists() else ""
+                    kept = user_notes(path.read_text(), self.settings.templates_dir) if path.exists() else ""
                     related = related_episodes(store, episode, summary, library=library)
                     write_text(
                         path, transcript_note(episode, transcript, summary, related, self.settings, kept)
@@ -62,7 +63,7 @@ class ObsidianPublisher(Publisher):
                     summary_note(episode, summary, backend, self.settings),
                 )
             path = self.newsletter_note_path(issue)
-            kept = user_notes(path.read_text()) if path.exists() else ""
+            kept = user_notes(path.read_text(), self.settings.templates_dir) if path.exists() else ""
             write_text(path, self.newsletter_note(issue, kept, names))
         except OSError as exc:
             raise PublishError(f"cannot write to the vault {self.base}: {exc.strerror or exc}") from None
@@ -76,7 +77,7 @@ class ObsidianPublisher(Publisher):
             issue=issue,
             newsletter=issue.newsletter,
             names=names,
-            h=headings(issue.newsletter.language),
+            h=locale(issue.newsletter.language, self.settings.templates_dir).headings,
             user_notes=kept,
         )
 

@@ -1,0 +1,337 @@
+"""The newsletter draft: the editor agent's choice of stories, grounded, or else the deterministic
+draft (one story per episode, in date order, from the summaries alone), which goes out whenever no
+model is configured or the agent fails or runs out of budget, and the report says so.
+
+Grounding holds the agent's draft to the sources: a story must be one of the week's episodes and
+point at a second inside it; quoted words must be in its transcript; links are built here from the
+episode and the second, never taken from the model. What fails is repaired or dropped, and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from newsroom.config import Settings
+from newsroom.locales import language_name, locale
+from newsroom.models import (
+    Episode,
+    Highlight,
+    Newsletter,
+    NewsletterItem,
+    RunReport,
+    Summary,
+    ToolCallRecord,
+    Transcript,
+)
+from newsroom.newsletter.agent import (
+    AgentFailedError,
+    AgentRun,
+    DraftStory,
+    EditorDraft,
+    EditorTools,
+    run_editor,
+)
+from newsroom.openai_api import Meter, make_client, resolve_llm_backend
+from newsroom.prompts import load_prompt
+from newsroom.summaries.grounding import TranscriptIndex, defang, invented_quotes
+
+
+def phrases(language: str, user_dir: Path | None = None) -> Mapping[str, str]:
+    """The newsletter's own sentences in `language`, from the locale files."""
+    return locale(language, user_dir).phrases
+
+
+def newsletter_id(day: date, episode_ids: list[str]) -> str:
+    digest = hashlib.sha256("|".join(sorted(episode_ids)).encode()).hexdigest()[:8]
+    return f"{day.isoformat()}-{digest}"
+
+
+def first_sentences(text: str, n: int = 2, max_chars: int = 420) -> str:
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    out = " ".join(sentences[:n])
+    return out if len(out) <= max_chars else out[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+
+
+def deterministic_item(episode: Episode, summary: Summary) -> NewsletterItem:
+    """One story from a summary alone: its main topic, linked at its first takeaway."""
+    first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
+    return NewsletterItem(
+        episode_id=episode.id,
+        title=episode.title,
+        blurb=defang(first_sentences(summary.main_topic))[0],
+        link=episode.link_at(first),
+        source_name=episode.source_name,
+        highlights=[
+            Highlight(text=defang(t.text)[0], link=episode.link_at(t.timestamp))
+            for t in summary.key_takeaways[:3]
+        ],
+    )
+
+
+def by_date(stories: list[tuple[Episode, Summary]]) -> list[tuple[Episode, Summary]]:
+    return sorted(
+        stories, key=lambda pair: pair[0].published.timestamp() if pair[0].published else 0, reverse=True
+    )
+
+
+def deterministic_intro(
+    language: str, stories: list[tuple[Episode, Summary]], user_dir: Path | None = None
+) -> str:
+    p = phrases(language, user_dir)
+    n = len(stories)
+    if not n:
+        return p["empty"]
+    sources = ", ".join(sorted({e.source_name for e, _ in stories}))
+    return p["intro"].format(n=n, items=p["item"] if n == 1 else p["items"], sources=sources)
+
+
+def deterministic_draft(
+    title: str, language: str, day: date, stories: list[tuple[Episode, Summary]], user_dir: Path | None = None
+) -> Newsletter:
+    """A newsletter built only from the summaries: no model, same every time."""
+    stories = by_date(stories)
+    return Newsletter(
+        id=newsletter_id(day, [e.id for e, _ in stories]),
+        title=f"{title} — {day.isoformat()}",
+        date=day.isoformat(),
+        intro=deterministic_intro(language, stories, user_dir),
+        items=[deterministic_item(e, s) for e, s in stories],
+        outro=phrases(language, user_dir)["outro"],
+        language=language,
+        backend="deterministic",
+    )
+
+
+# The agent's draft, grounded ---------------------------------------------------------------------------
+
+
+def build_newsletter(
+    draft: EditorDraft,
+    stories: list[tuple[Episode, Summary]],
+    transcripts: dict[str, Transcript],
+    title: str,
+    language: str,
+    day: date,
+    max_stories: int,
+    backend: str,
+    user_dir: Path | None = None,
+) -> tuple[Newsletter, dict[str, int]]:
+    """The Newsletter from the agent's draft: stories held to their sources, links built here."""
+    counts = {"items_repaired": 0, "items_dropped": 0, "items_added": 0, "highlights_dropped": 0}
+    by_id = {e.id: (e, s) for e, s in stories}
+    indexes = {eid: TranscriptIndex.build(t.segments) for eid, t in transcripts.items()}
+    items: list[NewsletterItem] = []
+    for story in draft.stories:
+        pair = by_id.get(story.episode_id)
+        if pair is None or any(i.episode_id == story.episode_id for i in items) or len(items) >= max_stories:
+            counts["items_dropped"] += 1
+            continue
+        item, repaired, dropped = ground_story(story, *pair, indexes.get(story.episode_id))
+        counts["items_repaired"] += int(repaired)
+        counts["highlights_dropped"] += dropped
+        items.append(item)
+    # An episode the agent left out while there was room goes in from its summary: no story of the
+    # week disappears because a model (or a transcript talking to it) decided so.
+    for episode, summary in by_date(stories):
+        if len(items) < max_stories and not any(i.episode_id == episode.id for i in items):
+            items.append(deterministic_item(episode, summary))
+            counts["items_added"] += 1
+    intro, unlinked = defang(draft.intro.strip())
+    if unlinked or not intro or _invented_anywhere(intro, indexes):
+        intro = deterministic_intro(language, stories, user_dir)
+        counts["items_repaired"] += 1
+    outro, unlinked = defang(draft.outro.strip())
+    if unlinked or _invented_anywhere(outro, indexes):
+        outro = phrases(language, user_dir)["outro"]
+        counts["items_repaired"] += 1
+    newsletter = Newsletter(
+        id=newsletter_id(day, [i.episode_id for i in items]),
+        title=f"{title} — {day.isoformat()}",
+        date=day.isoformat(),
+        intro=intro,
+        items=items,
+        outro=outro or phrases(language, user_dir)["outro"],
+        language=language,
+        backend=backend,
+    )
+    return newsletter, counts
+
+
+def ground_story(
+    story: DraftStory, episode: Episode, summary: Summary, index: TranscriptIndex | None
+) -> tuple[NewsletterItem, bool, int]:
+    """(item, whether something was repaired, highlights dropped) for one story of the draft."""
+    fallback_at = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
+    at = index.line_start(story.timestamp) if index is not None else max(0.0, story.timestamp)
+    repaired = at is None  # a second past the end of the episode
+    if at is None:
+        at = fallback_at
+    blurb, unlinked = defang(story.blurb.strip())
+    repaired |= unlinked
+    if not blurb or invented_quotes(blurb, index):
+        blurb, repaired = first_sentences(summary.main_topic), True
+    headline, unlinked = defang(story.headline.strip())
+    repaired |= unlinked
+    if not headline or invented_quotes(headline, index):
+        headline, repaired = episode.title, True
+    highlights, dropped = [], 0
+    for h in story.highlights[:3]:
+        text, unlinked = defang(h.text.strip())
+        found = index.find(text) if index is not None else None
+        when = found if found is not None else (index.line_start(h.timestamp) if index else h.timestamp)
+        if when is None or not text or unlinked or invented_quotes(text, index):
+            dropped += 1
+            continue
+        highlights.append(Highlight(text=text, link=episode.link_at(when)))
+    item = NewsletterItem(
+        episode_id=episode.id,
+        title=headline,
+        blurb=blurb,
+        link=episode.link_at(at),
+        source_name=episode.source_name,
+        highlights=highlights,
+    )
+    return item, repaired, dropped
+
+
+def _invented_anywhere(text: str, indexes: dict[str, TranscriptIndex]) -> bool:
+    """Quoted words that no transcript of the week holds."""
+    return any(all(index.find(q) is None for index in indexes.values()) for q in invented_quotes(text, None))
+
+
+# Choosing the editor and falling back ------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """The issue and how it was made: by which editor, why not by the agent, at what cost."""
+
+    newsletter: Newsletter
+    editor: str
+    fallback_reason: str | None = None
+    trace: list[ToolCallRecord] = field(default_factory=list)
+    grounding: dict[str, int] = field(default_factory=dict)
+    cost_usd: float = 0.0
+    steps: int = 0
+    tokens: int = 0
+    agent_failed: bool = False  # the agent ran and did not deliver (not: it was never meant to run)
+
+    def describe(self) -> str:
+        if self.fallback_reason and self.agent_failed:
+            return f"deterministic (fallback: {self.fallback_reason})"
+        if self.fallback_reason:
+            return f"deterministic ({self.fallback_reason})"
+        return self.editor
+
+
+def draft_issue(
+    settings: Settings,
+    stories: list[tuple[Episode, Summary]],
+    transcripts: dict[str, Transcript],
+    day: date,
+    meter: Meter | None = None,
+    on_tool_call: Callable[[ToolCallRecord], None] | None = None,
+) -> Draft:
+    """The agent's issue when a model is configured and it succeeds; the deterministic one otherwise."""
+    language = settings.language
+    base = {
+        "quotes_dropped": sum(s.dropped_quotes for _, s in stories),
+        "coverage_repairs": sum(s.coverage_repairs for _, s in stories),
+    }
+    reason = agent_unavailable(settings) if stories else "nothing to edit"
+    agent_expected = reason is None
+    run = AgentRun()
+    if agent_expected:
+        model = settings.llm.editor_model or settings.llm.model
+        try:
+            prompt = load_prompt("newsletter", settings.llm.editor_prompt)
+            run_editor(
+                settings,
+                make_client(settings.llm),
+                prompt,
+                EditorTools(stories, transcripts),
+                {
+                    "title": settings.title,
+                    "language": language_name(language),
+                    "day": day.isoformat(),
+                    "episodes": len(stories),
+                    "max_stories": settings.editor.max_stories,
+                },
+                meter,
+                on_tool_call,
+                run,
+            )
+            assert run.draft is not None
+            newsletter, counts = build_newsletter(
+                run.draft,
+                stories,
+                transcripts,
+                settings.title,
+                language,
+                day,
+                settings.editor.max_stories,
+                f"editor:{model}",
+                settings.templates_dir,
+            )
+            return Draft(
+                newsletter,
+                f"editor:{model}",
+                None,
+                run.trace,
+                {**base, **counts},
+                round(run.cost_usd, 6),
+                run.steps,
+                run.tokens,
+            )
+        except AgentFailedError as exc:
+            reason = (
+                f"the editor agent {exc}"
+                if str(exc).startswith("ran out")
+                else f"the editor agent failed: {exc}"
+            )
+        except Exception as exc:  # a bug or an unexpected answer must not cost the week's issue
+            reason = f"the editor agent failed: {type(exc).__name__}: {str(exc)[:200]}"
+    newsletter = deterministic_draft(settings.title, language, day, stories, settings.templates_dir)
+    return Draft(
+        newsletter,
+        "deterministic",
+        reason,
+        run.trace,
+        base,
+        round(run.cost_usd, 6),
+        run.steps,
+        run.tokens,
+        agent_failed=agent_expected,
+    )
+
+
+def agent_unavailable(settings: Settings) -> str | None:
+    """Why the agent will not run, or None when it will."""
+    mode = settings.editor.backend
+    if mode == "deterministic":
+        return "editor.backend is 'deterministic'"
+    if resolve_llm_backend(settings) == "offline":
+        if mode == "agent":
+            return "editor.backend is 'agent' but no language model is configured (llm.backend resolves to offline)"
+        return "no language model is configured"
+    return None
+
+
+def record_draft(report: RunReport, draft: Draft) -> None:
+    """Put how the issue was drafted into the run report."""
+    report.editor = draft.describe()
+    report.editor_trace = list(draft.trace)
+    report.grounding = dict(draft.grounding)
+    report.editor_cost_usd = draft.cost_usd
+    if draft.agent_failed:
+        report.notes.append(f"Deterministic draft: {draft.fallback_reason}.")
+    fixed = {k: v for k, v in draft.grounding.items() if v}
+    if fixed:
+        report.notes.append(
+            "Grounding: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fixed.items()) + "."
+        )
