@@ -11,11 +11,11 @@ import pytest
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
-from newsroom.cli import app
+from newsroom.app.cli import app
 from newsroom.config import load_settings
 from newsroom.models import Highlight, Newsletter, NewsletterItem
-from newsroom.publishing import render_newsletter
-from newsroom.render import TemplateRenderError, builtin_templates
+from newsroom.newsletter.issue import render_newsletter
+from newsroom.newsletter.render import TemplateRenderError, builtin_templates
 from tests.conftest import write_config
 
 
@@ -109,3 +109,22 @@ def test_a_broken_user_template_names_the_file_and_the_problem(tmp_path: Path):
     (folder / "newsletter.md.j2").write_text("{% for x in %}")
     with pytest.raises(TemplateRenderError, match=r"newsletter\.md\.j2, line 1"):
         render_newsletter(newsletter(), settings)
+
+
+def test_a_language_is_one_data_file_and_a_user_file_overrides_single_words(tmp_path: Path):
+    from newsroom.locales import builtin_codes, language_name, locale
+    from newsroom.newsletter.editor import deterministic_intro
+
+    assert {"en", "nl"} <= set(builtin_codes())
+    dutch = locale("nl-BE")
+    assert dutch.headings["themes"] == "Thema's en Onderwerpen" and dutch.phrases["item"] == "aflevering"
+    assert locale("de").headings["themes"] == "Key Subjects and Themes"  # keys a file lacks: English
+    assert language_name("nl") == "Dutch (Nederlands)" and language_name("xx") == "xx"
+
+    folder = tmp_path / "my-templates"
+    (folder / "locales").mkdir(parents=True)
+    (folder / "locales" / "nl.toml").write_text('[headings]\nthemes = "Waar het over ging"\n')
+    mine = locale("nl", folder)
+    assert mine.headings["themes"] == "Waar het over ging"
+    assert mine.headings["conclusion"] == "Conclusie"  # the rest stays as shipped
+    assert deterministic_intro("nl", [], folder) == dutch.phrases["empty"]
