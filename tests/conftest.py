@@ -104,6 +104,21 @@ def media_server(media_server_session: MediaServer) -> MediaServer:
     return media_server_session
 
 
+@pytest.fixture(scope="session")
+def internal_server_session() -> Iterator[MediaServer]:
+    """A second loopback server on 127.0.0.2: an internal service that guarded fetches must never
+    reach, while 127.0.0.1 (allowed with allow_private_network = ["127.0.0.1/32"]) plays a public host."""
+    with MediaServer(host="127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+def internal_server(internal_server_session: MediaServer) -> MediaServer:
+    internal_server_session.routes.clear()
+    internal_server_session.requests.clear()
+    return internal_server_session
+
+
 def write_config(folder: Path, body: str) -> Path:
     """A newsroom.toml in `folder` whose library and output stay inside it."""
     folder.mkdir(parents=True, exist_ok=True)
