@@ -45,6 +45,11 @@ class Episode(Model):
     )
     text: str | None = Field(None, description="Main text, for articles.")
     video_id: str | None = None
+    refused_links: list[str] = Field(
+        default_factory=list,
+        description="Links the source gave for this item that newsroom refused (a file: URL in a feed "
+        "from the web, ...), with why; the item fails with them instead of being fetched.",
+    )
 
     def link_at(self, seconds: float) -> str:
         """A link that opens the episode at this second: YouTube's `t=`, else a media fragment `#t=`
