@@ -69,6 +69,11 @@ def stable_id(prefix: str, *parts: str) -> str:
     return f"{prefix}-{digest}"
 
 
+def distinct_id(episode_id: str, identity: str) -> str:
+    """The id of an item that shares `episode_id` with a different item (one guid, other media)."""
+    return f"{episode_id}-{hashlib.sha256(identity.encode()).hexdigest()[:6]}"
+
+
 class Segment(Model):
     start: float = Field(ge=0)
     end: float = Field(ge=0)
