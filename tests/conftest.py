@@ -99,9 +99,7 @@ def media_server_session() -> Iterator[MediaServer]:
 
 @pytest.fixture
 def media_server(media_server_session: MediaServer) -> MediaServer:
-    media_server_session.routes.clear()
-    media_server_session.requests.clear()
-    return media_server_session
+    return media_server_session.reset()
 
 
 @pytest.fixture(scope="session")
@@ -114,9 +112,7 @@ def internal_server_session() -> Iterator[MediaServer]:
 
 @pytest.fixture
 def internal_server(internal_server_session: MediaServer) -> MediaServer:
-    internal_server_session.routes.clear()
-    internal_server_session.requests.clear()
-    return internal_server_session
+    return internal_server_session.reset()
 
 
 def write_config(folder: Path, body: str) -> Path:

@@ -114,6 +114,12 @@ class MediaServer:
         self.routes[path] = Route(body, content_type, status, headers or {})
         return self.url(path)
 
+    def reset(self) -> MediaServer:
+        """No routes, no recorded requests: how each test gets the session's server."""
+        self.routes.clear()
+        self.requests.clear()
+        return self
+
     def fetched(self, path: str) -> int:
         return sum(1 for method, p, _ in self.requests if p.split("?")[0] == path and method == "GET")
 
