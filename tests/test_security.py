@@ -302,7 +302,9 @@ def obeying_summary(episode: Episode) -> Summary:
 def links_in(markdown: str) -> list[str]:
     """Links a Markdown reader makes: parsed ones, and bare URLs that Obsidian turns into links."""
     html = MarkdownIt("commonmark").render(markdown)
-    return re.findall(r"""(?:href|src)="([^"]+)\"""", html) + re.findall(r"(?:https?://|www\.)[^\s)\]>]+", markdown)
+    return re.findall(r"""(?:href|src)="([^"]+)\"""", html) + re.findall(
+        r"(?:https?://|www\.)[^\s)\]>]+", markdown
+    )
 
 
 def test_model_text_in_summary_notes_and_the_vault_is_plain(tmp_path: Path):
