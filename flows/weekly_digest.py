@@ -23,7 +23,7 @@ from newsroom.ops.notify import notify_failure
 from newsroom.ops.run_options import DEFAULT_OPTIONS, DigestOptions, apply_options
 from newsroom.ops.runners import episode_task_runner
 from newsroom.secrets import install_redaction
-from newsroom.selection import select
+from newsroom.selection import distinct_episodes, select
 from newsroom.sources import check_kinds, kind_of
 from newsroom.sources.ytdlp import youtube_runtime_warning
 from newsroom.store import Store
@@ -165,6 +165,7 @@ def choose(
 ) -> list[Episode]:
     """What is new in the window (or failed before and may be retried); the rest is reported."""
     assert report.window_start is not None and report.window_end is not None
+    found, collisions = distinct_episodes(found, store.get_episode)
     state = {e.id: s for _, eps in found for e in eps if (s := store.episode_state(e.id))}
     chosen, skipped = select(
         found,
@@ -177,6 +178,8 @@ def choose(
     )
     for skip in skipped:
         report.skipped(skip.episode, skip.reason)
+    taken = {e.id for e in chosen}
+    report.notes.extend(c.note for c in collisions if taken.intersection(c.ids))
     print(
         f"{len(chosen)} new episode(s) from {len(found)} source(s) since {report.window_start:%Y-%m-%d %H:%M} UTC"
     )

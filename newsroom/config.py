@@ -6,6 +6,7 @@ from Prefect Secret blocks by name (see `newsroom.secrets`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -273,8 +274,10 @@ class Settings(BaseSettings):
     max_episodes: int = Field(25, ge=1, description="At most this many episodes per run.")
     concurrency: int = Field(4, ge=1, le=32, description="Episodes processed at once.")
     max_attempts: int = Field(3, ge=1, description="A failing episode is retried on this many runs.")
-    allow_private_network: bool = Field(
-        False, description="Allow URLs on loopback/private addresses (off: refused, to avoid SSRF)."
+    allow_private_network: bool | list[str] = Field(
+        False,
+        description="Addresses that are not public (loopback, private, ...) are refused (SSRF); "
+        "true allows them all, a list of networks (CIDRs like '192.168.1.0/24') allows just those.",
     )
     glossary: dict[str, list[str]] = Field(
         default_factory=dict, description="Canonical name -> misspellings to correct in transcripts."
@@ -301,6 +304,21 @@ class Settings(BaseSettings):
 
     # Where the file was read from; paths in it are relative to its folder.
     config_path: Path | None = Field(None, exclude=True)
+
+    @field_validator("allow_private_network")
+    @classmethod
+    def _networks(cls, value: bool | list[str]) -> bool | list[str]:
+        if isinstance(value, bool):
+            return value
+        networks = []
+        for item in value:
+            try:
+                networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP network; use true/false or CIDRs like '192.168.1.0/24'"
+                ) from None
+        return networks
 
     @field_validator("language")
     @classmethod

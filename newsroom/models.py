@@ -45,6 +45,11 @@ class Episode(Model):
     )
     text: str | None = Field(None, description="Main text, for articles.")
     video_id: str | None = None
+    refused_links: list[str] = Field(
+        default_factory=list,
+        description="Links the source gave for this item that newsroom refused (a file: URL in a feed "
+        "from the web, ...), with why; the item fails with them instead of being fetched.",
+    )
 
     def link_at(self, seconds: float) -> str:
         """A link that opens the episode at this second: YouTube's `t=`, else a media fragment `#t=`
@@ -62,6 +67,11 @@ def stable_id(prefix: str, *parts: str) -> str:
     """A short, filesystem-safe id from a prefix and a stable key (guid, URL, path)."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
     return f"{prefix}-{digest}"
+
+
+def distinct_id(episode_id: str, identity: str) -> str:
+    """The id of an item that shares `episode_id` with a different item (one guid, other media)."""
+    return f"{episode_id}-{hashlib.sha256(identity.encode()).hexdigest()[:6]}"
 
 
 class Segment(Model):

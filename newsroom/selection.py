@@ -2,18 +2,96 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from newsroom.config import SourceConfig
-from newsroom.models import Episode
+from newsroom.models import Episode, distinct_id
 
 
 @dataclass(frozen=True)
 class Skip:
     episode: Episode
     reason: str
+
+
+@dataclass(frozen=True)
+class Collision:
+    """Different items that came with one id: which ids they have now, and the report's note."""
+
+    ids: tuple[str, ...]
+    note: str
+
+
+Found = list[tuple[SourceConfig, list[Episode]]]
+
+
+def identity(episode: Episode) -> str:
+    """What makes an item itself: its media, else its page."""
+    return episode.media_url or episode.url
+
+
+def distinct_episodes(
+    found: Found, stored: Callable[[str], Episode | None] | None = None
+) -> tuple[Found, list[Collision]]:
+    """One episode per item, and distinct ids for distinct items (pure, given `stored`).
+
+    The same item seen twice (listed twice in a feed, or in two feeds) is one episode: the first
+    listing is kept. Different items with one id (two items with one `<guid>`, one guid in two feeds)
+    are kept apart: the one the library already stores under that id keeps it (else the oldest), the
+    others get `distinct_id(id, media)`, the same on every run. Ids nobody shares stay as they were.
+    """
+    listed: dict[str, list[Episode]] = {}
+    for _, episodes in found:
+        for episode in episodes:
+            listed.setdefault(episode.id, []).append(episode)
+    renamed: dict[int, Episode | None] = {}  # id(listing) -> its replacement (None: a repeat, dropped)
+    collisions = []
+    for episode_id, listings in listed.items():
+        items: dict[str, Episode] = {}
+        for listing in listings:
+            if identity(listing) in items:
+                renamed[id(listing)] = None
+            else:
+                items[identity(listing)] = listing
+        if len(items) < 2:
+            continue
+        known = stored(episode_id) if stored else None
+        owner = identity(known) if known is not None and identity(known) in items else _oldest(items)
+        moved = {
+            key: item.model_copy(update={"id": distinct_id(episode_id, key)}) for key, item in items.items()
+        }
+        for key, item in items.items():
+            if key != owner:
+                renamed[id(item)] = moved[key]
+        kept = [items[owner], *(moved[k] for k in items if k != owner)]
+        collisions.append(
+            Collision(
+                tuple(e.id for e in kept),
+                f"{len(kept)} different items came with one id ({episode_id}: one <guid> for different "
+                "media); kept apart as " + ", ".join(f"{e.title!r} ({e.source_name}) = {e.id}" for e in kept),
+            )
+        )
+    if not renamed:
+        return found, []
+    out = [
+        (source, [r for e in episodes if (r := renamed.get(id(e), e)) is not None])
+        for source, episodes in found
+    ]
+    return out, collisions
+
+
+def _oldest(items: dict[str, Episode]) -> str:
+    """The item listed as published first (ties: listed last, as feeds list newest first)."""
+    order = list(items)
+
+    def when(key: str) -> tuple[float, int]:
+        published = items[key].published
+        return (published.timestamp() if published else float("inf"), -order.index(key))
+
+    return min(order, key=when)
 
 
 def filter_reason(episode: Episode, source: SourceConfig) -> str | None:

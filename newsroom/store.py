@@ -1,4 +1,9 @@
-"""The library on disk: one folder per episode, and a SQLite index of episodes, stages and runs."""
+"""The library on disk: one folder per episode, and a SQLite index of episodes, stages and runs.
+
+Everything written through this module passes through `newsroom.secrets.redact`: every value bound
+into a SQL statement (call errors, reasons, report and episode JSON, the publish ledger) and every
+file written by `write_text`/`write_json` (notes, summaries, transcripts, issues, reports).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from newsroom.models import Episode, RunReport, Summary, Transcript, utcnow
+from newsroom.secrets import redact
 
 # Numbered migrations, applied in order once each (as simonw/llm does); never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -106,6 +112,24 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+
+class MaskingConnection(sqlite3.Connection):
+    """A connection that masks known secrets in every text value bound into a statement, so an
+    upstream error echoing a key (`401 Incorrect API key provided: sk-...`) is stored masked."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        return super().execute(sql, _masked(parameters))
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        return super().executemany(sql, [_masked(p) for p in parameters])
+
+
+def _masked(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {k: redact(v) if isinstance(v, str) else v for k, v in parameters.items()}
+    return tuple(redact(v) if isinstance(v, str) else v for v in parameters)
+
+
 _lock = threading.Lock()
 _migrated: set[tuple[str, int]] = set()  # (database path, inode) brought up to date by this process
 
@@ -133,7 +157,7 @@ class Store:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection that waits up to 30 s for another writer (sqlite3's timeout is the busy timeout)."""
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, factory=MaskingConnection)
         db.row_factory = sqlite3.Row
         try:
             yield db
@@ -335,15 +359,16 @@ def write_json(path: Path, model: BaseModel) -> Path:
     """Write atomically, so a crash never leaves half a file that a later run would trust."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(model.model_dump_json(indent=2))
+    tmp.write_text(redact(model.model_dump_json(indent=2)))
     tmp.replace(path)
     return path
 
 
 def write_text(path: Path, text: str) -> Path:
+    """Write atomically, secrets masked."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
+    tmp.write_text(redact(text))
     tmp.replace(path)
     return path
 

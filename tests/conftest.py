@@ -99,9 +99,20 @@ def media_server_session() -> Iterator[MediaServer]:
 
 @pytest.fixture
 def media_server(media_server_session: MediaServer) -> MediaServer:
-    media_server_session.routes.clear()
-    media_server_session.requests.clear()
-    return media_server_session
+    return media_server_session.reset()
+
+
+@pytest.fixture(scope="session")
+def internal_server_session() -> Iterator[MediaServer]:
+    """A second loopback server on 127.0.0.2: an internal service that guarded fetches must never
+    reach, while 127.0.0.1 (allowed with allow_private_network = ["127.0.0.1/32"]) plays a public host."""
+    with MediaServer(host="127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+def internal_server(internal_server_session: MediaServer) -> MediaServer:
+    return internal_server_session.reset()
 
 
 def write_config(folder: Path, body: str) -> Path:

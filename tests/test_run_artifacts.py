@@ -22,6 +22,7 @@ from prefect.client.schemas.filters import ArtifactFilter, FlowRunFilter
 
 from flows.weekly_digest import weekly_digest
 from newsroom.models import EpisodeOutcome, RunReport, utcnow
+from newsroom.newsletter.issue import run_folder
 from newsroom.ops.artifacts import EpisodeProgress, report_table
 from newsroom.ops.run_options import DigestOptions
 from newsroom.secrets import remember
@@ -76,9 +77,9 @@ def test_a_digest_run_shows_preview_report_links_and_progress(quick: Path):
 
     html = Path(report.newsletter_path).with_suffix(".html")
     assert html.resolve().as_uri() in artifacts["newsletter-link"].data
-    assert (Path(report.newsletter_path).parent / "report.md").resolve().as_uri() in artifacts[
-        "run-report-link"
-    ].data
+    # This run's own report, kept for good (the folder's report.md is the latest run's).
+    own = run_folder(Path(report.newsletter_path).parent, report) / "report.md"
+    assert own.is_file() and own.resolve().as_uri() in artifacts["run-report-link"].data
 
     progress = artifacts["digest-progress"]
     assert progress.type == "progress" and float(progress.data) == 100.0

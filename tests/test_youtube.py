@@ -239,10 +239,10 @@ def test_explain_names_the_reason(message: str, reason: str):
 def test_http_403_from_the_server_is_explained(media_server, tmp_path: Path):
     url = media_server.add("/forbidden.mp3", b"nope", "text/plain", status=403)
     with pytest.raises(ytdlp.MediaUnavailableError, match="HTTP 403 forbidden"):
-        ytdlp.download_audio(url, tmp_path, "media")
+        ytdlp.download_audio(url, tmp_path, "media", network=True)
     url = media_server.add("/gone.mp3", b"gone", "text/plain", status=410)
     with pytest.raises(ytdlp.MediaUnavailableError, match="removed or unavailable"):
-        ytdlp.download_audio(url, tmp_path, "media")
+        ytdlp.download_audio(url, tmp_path, "media", network=True)
 
 
 def test_language_filter_uses_the_videos_own_language():

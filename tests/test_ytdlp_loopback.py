@@ -18,7 +18,7 @@ AUDIO = DEMO / "audio" / "episode-3.mp3"
 
 def test_direct_media_url_downloads(media_server, tmp_path: Path):
     url = media_server.add("/media/show.mp3", AUDIO, "audio/mpeg")
-    path = ytdlp.download_audio(url, tmp_path, "media")
+    path = ytdlp.download_audio(url, tmp_path, "media", network=True)
     assert path.name.startswith("media.") and probe_duration(path) == pytest.approx(
         probe_duration(AUDIO), abs=0.5
     )
@@ -31,7 +31,7 @@ def test_page_with_audio_element_downloads(media_server, tmp_path: Path):
         "<html><head><title>Ep 7</title></head><body><h1>Ep 7</h1>"
         '<audio controls src="/media/a.mp3"></audio></body></html>',
     )
-    path = ytdlp.download_audio(page, tmp_path, "media")
+    path = ytdlp.download_audio(page, tmp_path, "media", network=True)
     assert probe_duration(path) > 40
 
 
@@ -47,17 +47,17 @@ def test_rss_feed_lists_entries_with_guids(media_server):
 </channel></rss>""",
         "application/rss+xml",
     )
-    entries = ytdlp.list_flat(feed, limit=10)
+    entries = ytdlp.list_flat(feed, limit=10, network=True)
     assert [(e["id"], e["title"]) for e in entries] == [("guid-2", "Two"), ("guid-1", "One")]
     assert media_server.fetched("/media/1.mp3") == 0  # a flat listing downloads nothing
 
 
 def test_missing_and_media_less_pages_fail_with_a_reason(media_server, tmp_path: Path):
     with pytest.raises(ytdlp.MediaUnavailableError, match="404"):
-        ytdlp.download_audio(media_server.url("/gone.mp3"), tmp_path, "media")
+        ytdlp.download_audio(media_server.url("/gone.mp3"), tmp_path, "media", network=True)
     page = media_server.add("/text.html", "<html><body><p>Just words, no media.</p></body></html>")
     with pytest.raises(ytdlp.MediaUnavailableError, match="no downloadable media"):
-        ytdlp.download_audio(page, tmp_path, "media")
+        ytdlp.download_audio(page, tmp_path, "media", network=True)
 
 
 def test_loopback_urls_are_refused_unless_allowed(media_server, tmp_path: Path):

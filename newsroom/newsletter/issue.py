@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 from newsroom.config import Settings
@@ -60,11 +62,55 @@ def write_issue_folder(
     return written
 
 
+def run_folder(folder: Path, report: RunReport) -> Path:
+    """Where one run's own report is kept for good: out/<date>/runs/<start, UTC>-<run id>/."""
+    return folder / "runs" / f"{report.started.astimezone(UTC):%Y-%m-%dT%H%M%SZ}-{report.run_id}"
+
+
 def write_report(folder: Path, report: RunReport, settings: Settings) -> dict[str, Path]:
+    """Every run's report in its own `runs/` folder, and a copy in out/<date>/report.{md,json}, which
+    is always the latest run's. A run that made no issue where an earlier run made one says whose
+    report describes that issue, so a no-op run hides nothing."""
     folder.mkdir(parents=True, exist_ok=True)
-    return {
-        "report_md": write_text(
-            folder / "report.md", render("report.md.j2", settings.templates_dir, report=report)
-        ),
-        "report_json": write_json(folder / "report.json", report),
+    _keep_unfiled_report(folder)
+    if not report.newsletter_path and (made := issue_report(folder)):
+        report.notes.append(f"The issue in this folder was made by run {made[0]}; its report: {made[1]}")
+    own = run_folder(folder, report)
+    markdown = render("report.md.j2", settings.templates_dir, report=report)
+    written = {
+        "run_report_md": write_text(own / "report.md", markdown),
+        "run_report_json": write_json(own / "report.json", report),
     }
+    written["report_md"] = write_text(folder / "report.md", markdown)
+    written["report_json"] = write_json(folder / "report.json", report)
+    return written
+
+
+def issue_report(folder: Path) -> tuple[str, str] | None:
+    """(run id, report path relative to `folder`) of the latest kept run that wrote this folder's issue."""
+    for path in sorted((folder / "runs").glob("*/report.json"), reverse=True):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("newsletter_path") and Path(data["newsletter_path"]).resolve().parent == folder.resolve():
+            return str(data.get("run_id")), str(path.with_suffix(".md").relative_to(folder))
+    return None
+
+
+def _keep_unfiled_report(folder: Path) -> None:
+    """A report.json written before reports were kept per run (or by a run that died before filing
+    its own): file it under runs/ before report.md is replaced."""
+    latest = folder / "report.json"
+    if not latest.is_file():
+        return
+    try:
+        earlier = RunReport.model_validate_json(latest.read_text())
+    except (OSError, ValueError):
+        return
+    own = run_folder(folder, earlier)
+    if not (own / "report.json").exists():
+        own.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(latest, own / "report.json")
+        if (folder / "report.md").is_file():
+            shutil.copyfile(folder / "report.md", own / "report.md")

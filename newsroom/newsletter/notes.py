@@ -13,6 +13,7 @@ from newsroom.newsletter.render import render
 from newsroom.sources import kind_named
 from newsroom.store import Store, write_text
 from newsroom.summaries.extractive import words
+from newsroom.summaries.grounding import plain_summary
 
 
 def _headings(keys: tuple[str, ...], user_dir: Path | None) -> set[str]:
@@ -138,7 +139,7 @@ def transcript_note(
         settings.templates_dir,
         episode=episode,
         transcript=transcript,
-        takeaways=summary.key_takeaways if summary else [],
+        takeaways=plain_summary(summary).key_takeaways if summary else [],
         related=related,
         tags=tags_for(episode),
         source_label=kind_named(episode.kind).label,
@@ -152,7 +153,7 @@ def summary_note(episode: Episode, summary: Summary, transcript_backend: str, se
         "summary_note.md.j2",
         settings.templates_dir,
         episode=episode,
-        summary=summary,
+        summary=plain_summary(summary),  # model text, made plain as in the newsletter
         transcript_backend=transcript_backend,
         h=locale(summary.language, settings.templates_dir).headings,
     )

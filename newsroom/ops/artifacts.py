@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from newsroom.models import RunReport
+from newsroom.newsletter.issue import run_folder
 from newsroom.secrets import redact
 
 log = logging.getLogger("newsroom.ops.artifacts")
@@ -101,13 +102,13 @@ def _create_digest_artifacts(report: RunReport, folder: Path) -> None:
             key=NEWSLETTER_LINK_KEY,
             description="The newsletter as HTML (Markdown, text and notes are next to it).",
         )
-    report_md = folder / "report.md"
+    report_md = run_folder(folder, report) / "report.md"  # this run's own, kept for good
     if report_md.is_file():
         create_link_artifact(
             link=report_md.resolve().as_uri(),
             link_text=str(report_md),
             key=REPORT_LINK_KEY,
-            description="The run report (report.json next to it).",
+            description="This run's report (report.json next to it; the folder's report.md is the latest run's).",
         )
 
 

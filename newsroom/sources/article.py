@@ -47,7 +47,8 @@ class ArticleKind(SourceKind):
         try:
             return discover_article(SourceConfig(url=url, kind=self.name), settings)[0]
         except Exception:
-            info = ytdlp.extract(check_url(url, settings.allow_private_network))
+            network = settings.allow_private_network
+            info = ytdlp.extract(check_url(url, network), network=network)
             return media_episode(url, str(info.get("title") or url), info.get("duration"))
 
 

@@ -78,5 +78,7 @@ def fetch_media(episode: Episode, folder: Path, settings: Settings) -> Fetched:
             return Fetched(episode_id=episode.id, media=str(old))  # downloaded on an earlier attempt
     hook = progress.ytdlp_hook(f"{episode.id}:download", f"download {episode.title[:40]}")
     cookies = settings.youtube.cookies_file if episode.kind == "youtube" else None
-    file = ytdlp.download_audio(url, folder, "media", progress=hook, cookies_file=cookies)
+    file = ytdlp.download_audio(
+        url, folder, "media", progress=hook, cookies_file=cookies, network=settings.allow_private_network
+    )
     return Fetched(episode_id=episode.id, media=str(file))

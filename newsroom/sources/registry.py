@@ -10,6 +10,7 @@ from pathlib import Path
 
 from newsroom.config import ConfigError, Settings, SourceConfig
 from newsroom.models import Episode
+from newsroom.net import UnsafeURLError
 from newsroom.sources.article import ArticleKind
 from newsroom.sources.base import Fetched, Known, Seen, SourceError, SourceKind, Stored
 from newsroom.sources.feed import FeedKind
@@ -81,6 +82,8 @@ def discover(
 def fetch(episode: Episode, folder: Path, settings: Settings) -> Fetched:
     """Cheapest route to a transcript, as the episode's kind knows it: a feed's transcript, captions,
     an article's text, else the audio."""
+    if episode.refused_links:  # a hostile or broken item fails alone, before anything is fetched
+        raise UnsafeURLError("; ".join(episode.refused_links))
     folder.mkdir(parents=True, exist_ok=True)
     return kind_named(episode.kind).fetch(episode, folder, settings)
 

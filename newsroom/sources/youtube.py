@@ -49,7 +49,9 @@ class YouTubeKind(SourceKind):
         return fetch_media(episode, folder, settings)
 
     def episode_for_url(self, url: str, settings: Settings) -> Episode:
-        info = ytdlp.extract(url, cookies_file=settings.youtube.cookies_file)
+        info = ytdlp.extract(
+            url, cookies_file=settings.youtube.cookies_file, network=settings.allow_private_network
+        )
         return episode_from_info(info, SourceConfig(url=url, kind=self.name), url)
 
 
@@ -63,9 +65,10 @@ def discover_youtube(
     yt = settings.youtube
     limit = source.max_items or settings.max_episodes
     check_url(source.url, settings.allow_private_network)
-    flat = ytdlp.list_flat(source.url, limit=limit * 2, cookies_file=yt.cookies_file)
+    network = settings.allow_private_network
+    flat = ytdlp.list_flat(source.url, limit=limit * 2, cookies_file=yt.cookies_file, network=network)
     episodes: list[Episode] = []
-    with ytdlp.MetadataSession(sleep=yt.request_interval, cookies_file=yt.cookies_file) as session:
+    with ytdlp.MetadataSession(yt.request_interval, yt.cookies_file, network) as session:
         for entry in flat:
             if len(episodes) >= limit:
                 break
@@ -156,6 +159,7 @@ def fetch_captions(episode: Episode, folder: Path, settings: Settings) -> Fetche
         episode.language,
         [settings.language, "en"],
         cookies_file=settings.youtube.cookies_file,
+        network=settings.allow_private_network,
     )
     if not found:
         return None

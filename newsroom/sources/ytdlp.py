@@ -1,7 +1,9 @@
 """yt-dlp as a library: flat listings, metadata, audio and subtitles, with safe options.
 
-File names come from ids, never titles; no `--exec`; requests are spaced politely. YouTube now
-needs a JavaScript runtime (deno) plus the yt-dlp-ejs scripts for full support.
+File names come from ids, never titles; no `--exec`; requests are spaced politely. Every request,
+redirect hop and connection is held to the address policy (`network`, i.e. `allow_private_network`)
+by `newsroom.sources.ytdlp_guard`. YouTube now needs a JavaScript runtime (deno) plus the yt-dlp-ejs
+scripts for full support.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import yt_dlp
 from yt_dlp.utils import DownloadError, unsmuggle_url
 
 from newsroom.ffmpeg import ffmpeg_exe
+from newsroom.net import AllowPrivate, NetworkPolicy, UnsafeURLError
+from newsroom.sources.ytdlp_guard import GuardedYoutubeDL, unsafe_cause
 
 log = logging.getLogger("newsroom.sources.ytdlp")
 
@@ -66,6 +69,23 @@ _REASONS = [
         "no downloadable media at this URL",
     ),
 ]
+
+
+def failure(exc: BaseException) -> Exception:
+    """What a yt-dlp failure means for the report: the guard's refusal (with the refused address) as
+    UnsafeURLError, anything else as MediaUnavailableError with `explain`'s reason."""
+    refused = unsafe_cause(exc)
+    if refused is not None:
+        return UnsafeURLError(str(refused))
+    # Fragment downloaders (HLS, DASH) report a refused fragment only as text.
+    if match := re.search(r"refused to connect to .*? in newsroom\.toml", str(exc)):
+        return UnsafeURLError(match.group(0))
+    return MediaUnavailableError(explain(exc))
+
+
+def youtube_dl(opts: dict[str, Any], network: AllowPrivate | NetworkPolicy) -> GuardedYoutubeDL:
+    """The only way newsroom makes a YoutubeDL: guarded by the address policy."""
+    return GuardedYoutubeDL(opts, policy=NetworkPolicy.of(network))
 
 
 def explain(exc: BaseException) -> str:
@@ -137,7 +157,9 @@ class _QuietLogger:
         log.debug("yt-dlp: %s", msg)
 
 
-def list_flat(url: str, limit: int, cookies_file: str | None = None) -> list[dict[str, Any]]:
+def list_flat(
+    url: str, limit: int, cookies_file: str | None = None, network: AllowPrivate | NetworkPolicy = False
+) -> list[dict[str, Any]]:
     """Entries of a channel, playlist or feed without visiting each (cheap): id, url, title."""
     opts = base_options(cookies_file=cookies_file) | {
         "extract_flat": "in_playlist",
@@ -145,10 +167,10 @@ def list_flat(url: str, limit: int, cookies_file: str | None = None) -> list[dic
         "skip_download": True,
     }
     try:
-        with yt_dlp.YoutubeDL(opts) as ydl:
+        with youtube_dl(opts, network) as ydl:
             info = ydl.extract_info(url, download=False)
     except DownloadError as exc:
-        raise MediaUnavailableError(explain(exc)) from exc
+        raise failure(exc) from exc
     if info is None:
         return []
     entries = info.get("entries")
@@ -167,9 +189,14 @@ def list_flat(url: str, limit: int, cookies_file: str | None = None) -> list[dic
     return out
 
 
-def extract(url: str, sleep: float = 0.0, cookies_file: str | None = None) -> dict[str, Any]:
+def extract(
+    url: str,
+    sleep: float = 0.0,
+    cookies_file: str | None = None,
+    network: AllowPrivate | NetworkPolicy = False,
+) -> dict[str, Any]:
     """Full metadata of one item, no download."""
-    with MetadataSession(sleep=sleep, cookies_file=cookies_file) as session:
+    with MetadataSession(sleep=sleep, cookies_file=cookies_file, network=network) as session:
         return session.extract(url)
 
 
@@ -181,12 +208,17 @@ class MetadataSession:
             info = session.extract(url)
     """
 
-    def __init__(self, sleep: float = 0.0, cookies_file: str | None = None):
+    def __init__(
+        self,
+        sleep: float = 0.0,
+        cookies_file: str | None = None,
+        network: AllowPrivate | NetworkPolicy = False,
+    ):
         opts = base_options(sleep=sleep, cookies_file=cookies_file) | {
             "skip_download": True,
             "noplaylist": True,
         }
-        self.ydl = yt_dlp.YoutubeDL(opts)
+        self.ydl = youtube_dl(opts, network)
 
     def __enter__(self) -> MetadataSession:
         return self
@@ -198,14 +230,19 @@ class MetadataSession:
         try:
             info = self.ydl.extract_info(url, download=False)
         except DownloadError as exc:
-            raise MediaUnavailableError(explain(exc)) from exc
+            raise failure(exc) from exc
         if not info:
             raise MediaUnavailableError(f"{url}: yt-dlp found nothing")
         return dict(self.ydl.sanitize_info(info))
 
 
 def download_audio(
-    url: str, dest_dir: Path, name: str, progress: Any = None, cookies_file: str | None = None
+    url: str,
+    dest_dir: Path,
+    name: str,
+    progress: Any = None,
+    cookies_file: str | None = None,
+    network: AllowPrivate | NetworkPolicy = False,
 ) -> Path:
     """Best audio of one item to `dest_dir/name.<ext>` (`name` is an id, never a title); returns the file."""
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -218,10 +255,10 @@ def download_audio(
         "progress_hooks": [progress] if progress else [],
     }
     try:
-        with yt_dlp.YoutubeDL(opts) as ydl:
+        with youtube_dl(opts, network) as ydl:
             info = ydl.extract_info(url, download=True)
     except DownloadError as exc:
-        raise MediaUnavailableError(explain(exc)) from exc
+        raise failure(exc) from exc
     if not info:
         raise MediaUnavailableError(f"{url}: nothing downloaded")
     files = [p for p in dest_dir.glob(f"{name}.*") if not p.name.endswith((".part", ".ytdl", ".json"))]
@@ -280,6 +317,7 @@ def download_subtitles(
     language: str | None,
     fallbacks: list[str],
     cookies_file: str | None = None,
+    network: AllowPrivate | NetworkPolicy = False,
 ) -> tuple[Path, str, str] | None:
     """The best captions (see `choose_captions`) to `dest_dir/name.<lang>.<ext>`: (file, kind, language).
 
@@ -289,7 +327,7 @@ def download_subtitles(
     dest_dir.mkdir(parents=True, exist_ok=True)
     opts = base_options(cookies_file=cookies_file) | {"skip_download": True, "noplaylist": True}
     try:
-        with yt_dlp.YoutubeDL(opts) as ydl:
+        with youtube_dl(opts, network) as ydl:
             info = ydl.extract_info(url, download=False)
             chosen = choose_captions(info or {}, language, fallbacks)
             if chosen is None:
@@ -297,7 +335,7 @@ def download_subtitles(
             lang, kind, track = chosen
             data = ydl.urlopen(track["url"]).read()
     except Exception as exc:  # DownloadError, and yt-dlp's networking errors when fetching the track
-        raise MediaUnavailableError(explain(exc)) from exc
+        raise failure(exc) from exc
     safe_lang = re.sub(r"[^A-Za-z0-9-]", "", lang)[:20] or "und"
     path = dest_dir / f"{name}.{safe_lang}.{track['ext']}"
     path.write_bytes(data)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import nh3
 
-from newsroom.models import Segment, TimedText
+from newsroom.models import Chapter, Entities, NamedItem, Segment, Summary, TimedText
 
 
 def normalize(text: str) -> str:
@@ -115,3 +115,38 @@ def defang(text: str) -> tuple[str, bool]:
         return text, False
     cleaned = re.sub(r"\(\s*\)|\[\s*\]|<\s*>", "", cleaned)
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip(), True
+
+
+def plain_summary(summary: Summary) -> Summary:
+    """The summary with every text a model may have written made plain by `defang`: the one rule for
+    every output that shows model text (the newsletter, the summary notes, the Obsidian vault)."""
+
+    def plain(text: str) -> str:
+        return defang(text)[0]
+
+    def named(items: list[NamedItem]) -> list[NamedItem]:
+        return [NamedItem(name=plain(i.name), description=plain(i.description)) for i in items]
+
+    def timed(items: list[TimedText]) -> list[TimedText]:
+        return [TimedText(text=plain(t.text), timestamp=t.timestamp) for t in items]
+
+    def listed(names: list[str]) -> list[str]:
+        return [p for n in names if (p := plain(n))]
+
+    e = summary.entities
+    return summary.model_copy(
+        update={
+            "key_subjects_and_themes": plain(summary.key_subjects_and_themes),
+            "main_topic": plain(summary.main_topic),
+            "use_cases": named(summary.use_cases),
+            "new_tools_and_workflows": named(summary.new_tools_and_workflows),
+            "ai_news": listed(summary.ai_news),
+            "conclusion": plain(summary.conclusion),
+            "key_takeaways": timed(summary.key_takeaways),
+            "notable_quotes": timed(summary.notable_quotes),
+            "chapters": [Chapter(start=c.start, title=plain(c.title)) for c in summary.chapters],
+            "entities": Entities(
+                people=listed(e.people), companies=listed(e.companies), products=listed(e.products)
+            ),
+        }
+    )

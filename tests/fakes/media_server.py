@@ -42,7 +42,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class MediaServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         server = self
@@ -87,13 +87,14 @@ class MediaServer:
             def do_HEAD(self) -> None:
                 self._serve(head=True)
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="media-server")
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -112,6 +113,12 @@ class MediaServer:
             body = body.encode()
         self.routes[path] = Route(body, content_type, status, headers or {})
         return self.url(path)
+
+    def reset(self) -> MediaServer:
+        """No routes, no recorded requests: how each test gets the session's server."""
+        self.routes.clear()
+        self.requests.clear()
+        return self
 
     def fetched(self, path: str) -> int:
         return sum(1 for method, p, _ in self.requests if p.split("?")[0] == path and method == "GET")

@@ -61,6 +61,7 @@ class FakeOpenAI:
     in_flight: int = 0
     max_in_flight: int = 0
     upload_failures: dict[str, list[int]] = field(default_factory=dict)
+    echo_key_401: bool = False  # answer 401 quoting the bearer token back, as some upstreams do
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # Switches --------------------------------------------------------------------------------------
@@ -98,6 +99,7 @@ class FakeOpenAI:
             self.chat_rules.clear()
             self.in_flight = self.max_in_flight = 0
             self.upload_failures.clear()
+            self.echo_key_401 = False
         self.chat_latency = self.transcription_latency = 0.0
 
     def _chat_answer(self, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -174,6 +176,12 @@ def create_app(state: FakeOpenAI) -> FastAPI:
 
     @app.middleware("http")
     async def record_and_fail(request: Request, call_next: Any) -> Any:
+        if state.echo_key_401:
+            state.requests.append(
+                Recorded(request.url.path, dict(request.headers), {"_failed": 401}, time.time())
+            )
+            given = request.headers.get("authorization", "")
+            return _error(401, f"Incorrect API key provided: {given}", code="invalid_api_key")
         failure = state._take_failure(request.url.path)
         if failure:
             body = await request.body()
