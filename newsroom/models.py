@@ -78,6 +78,7 @@ class Segment(Model):
     start: float = Field(ge=0)
     end: float = Field(ge=0)
     text: str
+    speaker: str | None = Field(None, description="Who speaks, when the source says so.")
 
 
 class Transcript(Model):
