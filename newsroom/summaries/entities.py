@@ -50,10 +50,14 @@ def find_entities(
                 continue
             counts[name] += 1
     text = " ".join(sentences)
-    names = sorted({*glossary, *(name for name, _ in support.values())}, key=len, reverse=True)
+    # Listed names longest first, so a shorter one counts where it is said on its own; a glossary
+    # name (the user's own list) wherever it is said.
+    names = sorted({name for name, _ in support.values()}, key=len, reverse=True)
     listed = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, names))})(?![\w-])")
-    for found in {m.group(0) for m in listed.finditer(text)}:
-        counts[found] += 1
+    found = {m.group(0) for m in listed.finditer(text)}
+    found |= {n for n in glossary if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)}
+    for name in found:
+        counts[name] += 1
     people = [s for s in speakers or [] if s]
     people += [n for n, t in types.items() if t == "person" and n in counts and n not in people]
     companies: list[str] = []
@@ -74,20 +78,16 @@ def find_entities(
             people.append(canonical)
         elif counts[name] >= 2 and (len(name.split()) > 1 or lex.commonness(name) < 4.0):
             mentioned.append(name)
-    companies, products = _outermost(companies), _outermost(products)
+    # Names are matched longest first, so a shorter one here was also said on its own.
     typed = people + companies + products
     return Entities(
         people=people[:10],
         companies=companies[:10],
         products=products[:15],
-        mentioned=[n for n in _outermost(mentioned) if not _inside(n, typed)][:12],
+        mentioned=[n for n in mentioned if not _inside(n, typed + mentioned)][:12],
     )
 
 
 def _inside(name: str, names: list[str]) -> bool:
+    """Whether the name is part of a longer one ('Imagine' of 'Imagine with Claude')."""
     return any(name != other and f" {name} " in f" {other} " for other in names)
-
-
-def _outermost(names: list[str]) -> list[str]:
-    """Without a name that is part of a longer one in the list ('Sora' beside 'Sora 2')."""
-    return [n for n in names if not _inside(n, names)]

@@ -76,6 +76,16 @@ def words(text: str, language: str | None = None) -> list[str]:
     ]
 
 
+def content_bag(text: str, lex: Lexicon) -> set[str]:
+    """The content words of a text, folded: what two sentences saying the same thing share."""
+    return {word_key(w) for w in TOKEN.findall(text) if not lex.is_stop(w)}
+
+
+def near(bag: set[str], other: set[str]) -> bool:
+    """True when most content words of the shorter text are in the other (a near-repeat)."""
+    return bool(bag) and len(bag & other) / max(1, min(len(bag), len(other))) >= 0.6
+
+
 class Picker:
     """Sentences chosen for a summary: each at most once, and none close to one chosen before."""
 
@@ -85,13 +95,11 @@ class Picker:
         self.indexes: set[int] = set()
 
     def _bag(self, text: str) -> set[str]:
-        return {word_key(w) for w in TOKEN.findall(text) if not self.lex.is_stop(w)}
+        return content_bag(text, self.lex)
 
     def fresh(self, sentence: Sentence) -> bool:
         bag = self._bag(sentence.text)
-        return sentence.index not in self.indexes and all(
-            len(bag & other) / max(1, min(len(bag), len(other))) < 0.6 for other in self.chosen
-        )
+        return sentence.index not in self.indexes and not any(near(bag, other) for other in self.chosen)
 
     def take(self, sentence: Sentence) -> Sentence:
         self.indexes.add(sentence.index)
@@ -184,7 +192,8 @@ def summarize_extractive(
     main = main_sentences([(r, s) for r, s in ranked if s.start <= 0.25 * total] or ranked, title_keys, lex)
     main_topic = " ".join(picker.take(s).text for s in main)
 
-    takeaways = _best([r for r in ranked if len(r[1].text.split()) >= 9] or ranked, picker, 5)
+    long_enough = [r for r in ranked if len(r[1].text.split()) >= 9] or ranked
+    takeaways = _spread(long_enough, picker, phrases, main, 5)
     quotes = _best([r for r in ranked if len(r[1].text.split()) >= 8], picker, 3)
     cued = [s for _, s in ranked if CONCLUSION_CUES.search(s.text) and picker.fresh(s)]
     tail = [s for _, s in ranked if s.start >= 0.75 * total and picker.fresh(s)]
@@ -210,6 +219,26 @@ def summarize_extractive(
         chapters=chapters(sentences, total, lex, phrases, exclude),
         entities=entities,
     )
+
+
+def _spread(
+    ranked: list[tuple[float, Sentence]],
+    picker: Picker,
+    phrases: list[KeyPhrase],
+    said: list[Sentence],
+    n: int,
+) -> list[Sentence]:
+    """Up to n sentences, each bringing a key phrase none before it (nor `said`) carried, best first;
+    then the best of the rest."""
+    covered = {p.key for p in phrases for s in said if f" {p.key} " in f" {folded(s.text)} "}
+    out: list[Sentence] = []
+    for _, s in ranked:
+        text = f" {folded(s.text)} "
+        new = {p.key for p in phrases if f" {p.key} " in text} - covered
+        if len(out) < n and new and picker.fresh(s):
+            out.append(picker.take(s))
+            covered |= new
+    return out + _best(ranked, picker, n - len(out))
 
 
 def _best(ranked: list[tuple[float, Sentence]], picker: Picker, n: int) -> list[Sentence]:
