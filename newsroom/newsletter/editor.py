@@ -100,7 +100,7 @@ def deterministic_item(
     seen = [] if seen is None else seen
     blurb = defang(story_blurb(episode, summary))[0]
     seen.extend(content_bag(s, lex) for s in re.split(r"(?<=[.!?])\s+", blurb))
-    highlights = []
+    highlights: list[Highlight] = []
     for t in [*summary.key_takeaways, *summary.notable_quotes]:
         text = defang(t.text)[0]
         bag = content_bag(text, lex)
