@@ -89,6 +89,11 @@ def story_blurb(episode: Episode, summary: Summary) -> str:
     return first_sentences(summary.main_topic)
 
 
+def _says(bag: set[str], word: str) -> bool:
+    """Whether a text's words hold this title word, or a longer form of it ("synthetisch(e)")."""
+    return word in bag or (len(word) >= 5 and any(w.startswith(word) for w in bag))
+
+
 def deterministic_item(
     episode: Episode, summary: Summary, seen: list[set[str]] | None = None
 ) -> NewsletterItem:
@@ -100,20 +105,24 @@ def deterministic_item(
     seen = [] if seen is None else seen
     blurb = defang(story_blurb(episode, summary))[0]
     seen.extend(content_bag(s, lex) for s in re.split(r"(?<=[.!?])\s+", blurb))
-    highlights: list[Highlight] = []
+    pool = []
     for t in [*summary.key_takeaways, *summary.notable_quotes]:
         text = defang(t.text)[0]
-        bag = content_bag(text, lex)
-        alone = standalone(text, language)
-        if (
-            len(highlights) >= 3
-            or alone != text
-            or len(text.split()) < MIN_WORDS
-            or any(near(bag, b) for b in seen)
-        ):
-            continue
-        seen.append(bag)
-        highlights.append(Highlight(text=text, link=episode.link_at(t.timestamp)))
+        if standalone(text, language) == text and len(text.split()) >= MIN_WORDS:
+            pool.append((t.timestamp, text, content_bag(text, lex)))
+    # Greedy: each highlight the one that adds most of the title the story has not said yet.
+    title = content_bag(episode.title, lex)
+    told = {w for w in title if any(_says(b, w) for b in seen[-2:])}
+    picked: list[tuple[float, str, set[str]]] = []
+    while len(picked) < 3:
+        fresh = [c for c in pool if c not in picked and not any(near(c[2], b) for b in seen)]
+        if not fresh:
+            break
+        best = max(fresh, key=lambda c: len({w for w in title - told if _says(c[2], w)}))
+        picked.append(best)
+        seen.append(best[2])
+        told |= {w for w in title if _says(best[2], w)}
+    highlights = [Highlight(text=text, link=episode.link_at(at)) for at, text, _ in sorted(picked)]
     first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
     return NewsletterItem(
         episode_id=episode.id,

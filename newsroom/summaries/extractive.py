@@ -193,7 +193,8 @@ def summarize_extractive(
     main_topic = " ".join(picker.take(s).text for s in main)
 
     long_enough = [r for r in ranked if len(r[1].text.split()) >= 9] or ranked
-    takeaways = _spread(long_enough, picker, phrases, main, 5)
+    takeaways = _title_pass(long_enough, picker, title_keys, main, lex, 2)
+    takeaways += _spread(long_enough, picker, phrases, main + takeaways, 5 - len(takeaways))
     quotes = _best([r for r in ranked if len(r[1].text.split()) >= 8], picker, 3)
     cued = [s for _, s in ranked if CONCLUSION_CUES.search(s.text) and picker.fresh(s)]
     tail = [s for _, s in ranked if s.start >= 0.75 * total and picker.fresh(s)]
@@ -219,6 +220,30 @@ def summarize_extractive(
         chapters=chapters(sentences, total, lex, phrases, exclude),
         entities=entities,
     )
+
+
+def _title_pass(
+    ranked: list[tuple[float, Sentence]],
+    picker: Picker,
+    title_keys: set[str],
+    said: list[Sentence],
+    lex: Lexicon,
+    n: int,
+) -> list[Sentence]:
+    """Up to n sentences that say a title word (or a longer form: 'artiest' for 'artiesten' is not,
+    'synthetische' for 'synthetisch' is) that nothing in `said` says yet, best first."""
+
+    def says(s: Sentence) -> set[str]:
+        bag = _title_keys(s.text, lex)
+        return {k for k in title_keys if len(k) > 2 and (k in bag or any(w.startswith(k) for w in bag))}
+
+    covered = set().union(*(says(s) for s in said)) if said else set()
+    out: list[Sentence] = []
+    for _, s in ranked:
+        if len(out) < n and says(s) - covered and picker.fresh(s):
+            out.append(picker.take(s))
+            covered |= says(s)
+    return out
 
 
 def _spread(
