@@ -282,6 +282,11 @@ class Settings(BaseSettings):
     glossary: dict[str, list[str]] = Field(
         default_factory=dict, description="Canonical name -> misspellings to correct in transcripts."
     )
+    glossary_types: dict[str, Literal["person", "company", "product"]] = Field(
+        default_factory=dict,
+        description="Glossary name -> person, company or product: what the offline summarizer may call "
+        "it (a name without a type, on no shipped list and no speaker, is listed as mentioned).",
+    )
     sources: list[SourceConfig] = Field(default_factory=list)
     transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
     youtube: YouTubeConfig = Field(default_factory=YouTubeConfig)

@@ -112,6 +112,9 @@ class Entities(Model):
     people: list[str] = Field(default_factory=list)
     companies: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
+    mentioned: list[str] = Field(
+        default_factory=list, description="Names said in the episode whose type nothing supports."
+    )
 
 
 class SummaryContent(Model):

@@ -38,7 +38,10 @@ from newsroom.newsletter.agent import (
 )
 from newsroom.openai_api import Meter, make_client, resolve_llm_backend
 from newsroom.prompts import load_prompt
+from newsroom.summaries.extractive import content_bag, near
 from newsroom.summaries.grounding import TranscriptIndex, defang, invented_quotes
+from newsroom.summaries.lexicon import lexicon
+from newsroom.summaries.spoken import standalone
 
 
 def phrases(language: str, user_dir: Path | None = None) -> Mapping[str, str]:
@@ -57,19 +60,77 @@ def first_sentences(text: str, n: int = 2, max_chars: int = 420) -> str:
     return out if len(out) <= max_chars else out[: max_chars - 1].rsplit(" ", 1)[0] + "…"
 
 
-def deterministic_item(episode: Episode, summary: Summary) -> NewsletterItem:
-    """One story from a summary alone: its main topic, linked at its first takeaway."""
+MIN_WORDS = 6  # a shorter line is a fragment, not a highlight
+
+
+def complete_sentences(text: str, language: str) -> list[str]:
+    """The sentences of a text that stand alone: ended, long enough, not opening with a filler,
+    without links, handles, hashtags or chapter times (what feed descriptions carry besides prose)."""
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+", defang(text)[0].strip()):
+        if re.search(r"https?:|www\.|@\w|#\w|\b\d{1,2}:\d{2}\b", sentence):
+            continue
+        alone = standalone(sentence, language)
+        if alone and alone.endswith((".", "!", "?")) and len(alone.split()) >= MIN_WORDS:
+            out.append(alone)
+    return out
+
+
+def story_blurb(episode: Episode, summary: Summary) -> str:
+    """1-2 complete sentences on what the episode is about: the description's (the host's own words)
+    that cover most of the title, else the summary's main topic."""
+    language = episode.language or summary.language
+    described = complete_sentences(episode.description, language)
+    if described:
+        lex = lexicon(language)
+        title = content_bag(episode.title, lex)
+        best = sorted(described[:8], key=lambda s: -len(content_bag(s, lex) & title))[:2]
+        return first_sentences(" ".join(s for s in described if s in best))
+    return first_sentences(summary.main_topic)
+
+
+def _says(bag: set[str], word: str) -> bool:
+    """Whether a text's words hold this title word, or a longer form of it ("synthetisch(e)")."""
+    return word in bag or (len(word) >= 5 and any(w.startswith(word) for w in bag))
+
+
+def deterministic_item(
+    episode: Episode, summary: Summary, seen: list[set[str]] | None = None
+) -> NewsletterItem:
+    """One story from a summary alone: what it is about (description or main topic) and up to three
+    highlights that repeat neither the blurb, nor each other, nor anything in `seen` (the issue so
+    far, which this adds to); linked at its first takeaway."""
+    language = episode.language or summary.language
+    lex = lexicon(language)
+    seen = [] if seen is None else seen
+    blurb = defang(story_blurb(episode, summary))[0]
+    seen.extend(content_bag(s, lex) for s in re.split(r"(?<=[.!?])\s+", blurb))
+    pool = []
+    for t in [*summary.key_takeaways, *summary.notable_quotes]:
+        text = defang(t.text)[0]
+        if standalone(text, language) == text and len(text.split()) >= MIN_WORDS:
+            pool.append((t.timestamp, text, content_bag(text, lex)))
+    # Greedy: each highlight the one that adds most of the title the story has not said yet.
+    title = content_bag(episode.title, lex)
+    told = {w for w in title if any(_says(b, w) for b in seen[-2:])}
+    picked: list[tuple[float, str, set[str]]] = []
+    while len(picked) < 3:
+        fresh = [c for c in pool if c not in picked and not any(near(c[2], b) for b in seen)]
+        if not fresh:
+            break
+        best = max(fresh, key=lambda c: len({w for w in title - told if _says(c[2], w)}))
+        picked.append(best)
+        seen.append(best[2])
+        told |= {w for w in title if _says(best[2], w)}
+    highlights = [Highlight(text=text, link=episode.link_at(at)) for at, text, _ in sorted(picked)]
     first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
     return NewsletterItem(
         episode_id=episode.id,
         title=episode.title,
-        blurb=defang(first_sentences(summary.main_topic))[0],
+        blurb=blurb,
         link=episode.link_at(first),
         source_name=episode.source_name,
-        highlights=[
-            Highlight(text=defang(t.text)[0], link=episode.link_at(t.timestamp))
-            for t in summary.key_takeaways[:3]
-        ],
+        highlights=highlights,
     )
 
 
@@ -95,12 +156,13 @@ def deterministic_draft(
 ) -> Newsletter:
     """A newsletter built only from the summaries: no model, same every time."""
     stories = by_date(stories)
+    seen: list[set[str]] = []  # what the issue has said so far: nothing is said twice
     return Newsletter(
         id=newsletter_id(day, [e.id for e, _ in stories]),
         title=f"{title} — {day.isoformat()}",
         date=day.isoformat(),
         intro=deterministic_intro(language, stories, user_dir),
-        items=[deterministic_item(e, s) for e, s in stories],
+        items=[deterministic_item(e, s, seen) for e, s in stories],
         outro=phrases(language, user_dir)["outro"],
         language=language,
         backend="deterministic",

@@ -156,6 +156,7 @@ def summary_note(episode: Episode, summary: Summary, transcript_backend: str, se
         summary=plain_summary(summary),  # model text, made plain as in the newsletter
         transcript_backend=transcript_backend,
         h=locale(summary.language, settings.templates_dir).headings,
+        p=locale(summary.language, settings.templates_dir).phrases,
     )
 
 

@@ -1,38 +1,37 @@
-"""The offline summarizer: rank the transcript's own sentences and fill the Summary schema with them.
+"""The offline summarizer: write only what can be written well without a language model.
 
-Nothing is invented: every line it writes is a sentence from the transcript with the time it was
-said, so it is grounded by construction. It does not translate; its output is in the episode's
-language, and says so.
+Every line it writes is a sentence from the transcript, cleaned of spoken noise ([Muziek], "eh",
+words said twice, a leading "So,"), with the time it was said: grounded by construction. It does
+not translate; its output is in the episode's language, and says so. What it fills:
+- key subjects: the episode's key phrases (`keyphrases`), the title's and description's weighing in;
+- main topic, takeaways, quotes, conclusion: complete sentences that carry those phrases, each used
+  once in the whole summary, none a near-copy of another;
+- chapters: topic segmentation (`segmentation`), titled by key phrases;
+- entities typed by their support (`entities`).
+Use cases, tools with what they do and AI news are prose a language model writes: they stay empty
+(a sentence that names a tool does not say what it does), and the note says who writes them.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
-from newsroom.models import Chapter, Entities, NamedItem, Segment, SummaryContent, TimedText
-from newsroom.summaries.stopwords import STOPWORDS
+from newsroom.locales import locale
+from newsroom.models import Chapter, Segment, SummaryContent, TimedText
+from newsroom.summaries.entities import EntityType, find_entities
+from newsroom.summaries.keyphrases import TOKEN, KeyPhrase, folded, key_phrases, word_key
+from newsroom.summaries.lexicon import Lexicon, lexicon
+from newsroom.summaries.segmentation import boundaries, chapter_titles
+from newsroom.summaries.spoken import clean, standalone
 
-USE_CASE_CUES = re.compile(
-    r"\b(use[sd]?|using|helps?|lets? you|allows?|for example|gebruik\w*|helpt|kun je)\b", re.I
-)
-TOOL_CUES = re.compile(
-    r"\b(tool|app|model|assistant|agent|workflow|plugin|feature|launch\w*|releas\w*|"
-    r"introduc\w*|nieuwe?)\b",
-    re.I,
-)
-NEWS_CUES = re.compile(
-    r"\b(announc\w*|launch\w*|releas\w*|this week|news|raised|acquir\w*|deze week|"
-    r"aangekondigd|gelanceerd|nieuws)\b",
-    re.I,
-)
 CONCLUSION_CUES = re.compile(
-    r"\b(conclu\w*|in short|to sum up|summing up|samengevat|kortom|tot slot)\b", re.I
+    r"\b(conclu\w*|in short|to sum up|summing up|samengevat|kortom|tot slot|concluderend)\b", re.I
 )
-GREETING = re.compile(r"\b(welcome|welkom|hello|hallo)\b", re.I)
-COMPANY_SUFFIX = re.compile(r"(Inc|Labs|AI|Corp|Corporation|Company|Group|Studios?|Technologies)$")
+GREETING = re.compile(
+    r"\b(welcome|welkom|hello|hallo|thanks for listening|bedankt voor het luisteren)\b", re.I
+)
+MIN_WORDS, MAX_WORDS = 6, 45
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def split_sentences(segments: list[Segment]) -> list[Sentence]:
         text = seg.text.strip()
         span = max(0.0, seg.end - seg.start)
         offset = 0
-        for piece in re.split(r"(?<=[.!?])\s+", text):
+        for piece in re.split(r"(?<=[.!?])\s+|(?<=[.!?][\"”»’])\s+", text):
             if not piece:
                 continue
             at = text.find(piece, offset)
@@ -59,7 +58,7 @@ def split_sentences(segments: list[Segment]) -> list[Sentence]:
             if started_at is None:
                 started_at = seg.start + (span * max(at, 0) / len(text) if text else 0.0)
             buffer = f"{buffer} {piece}".strip()
-            if piece.endswith((".", "!", "?")):
+            if piece.rstrip('"”»’').endswith((".", "!", "?")):
                 sentences.append(Sentence(buffer, round(started_at, 2), len(sentences)))
                 buffer, started_at = "", None
     if buffer:
@@ -67,146 +66,236 @@ def split_sentences(segments: list[Segment]) -> list[Sentence]:
     return sentences
 
 
-def words(text: str) -> list[str]:
+def words(text: str, language: str | None = None) -> list[str]:
+    """The content words of a text, lowercase: no function words, fillers or numbers."""
+    lex = lexicon(language)
     return [
         w
         for w in re.findall(r"[\w'-]+", text.lower())
-        if len(w) > 2 and w not in STOPWORDS and not w.isdigit()
+        if len(w) > 2 and not lex.is_stop(w) and not w.isdigit()
     ]
 
 
-def rank(sentences: list[Sentence]) -> list[tuple[float, Sentence]]:
-    """Sentences by how much of the episode's vocabulary they carry (frequency-weighted, length-damped)."""
-    freq = Counter(w for s in sentences for w in words(s.text))
-    if not freq:
-        return []
-    top = max(freq.values())
+def content_bag(text: str, lex: Lexicon) -> set[str]:
+    """The content words of a text, folded: what two sentences saying the same thing share."""
+    return {word_key(w) for w in TOKEN.findall(text) if not lex.is_stop(w)}
+
+
+def near(bag: set[str], other: set[str]) -> bool:
+    """True when most content words of the shorter text are in the other (a near-repeat)."""
+    return bool(bag) and len(bag & other) / max(1, min(len(bag), len(other))) >= 0.6
+
+
+class Picker:
+    """Sentences chosen for a summary: each at most once, and none close to one chosen before."""
+
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        self.chosen: list[set[str]] = []
+        self.indexes: set[int] = set()
+
+    def _bag(self, text: str) -> set[str]:
+        return content_bag(text, self.lex)
+
+    def fresh(self, sentence: Sentence) -> bool:
+        bag = self._bag(sentence.text)
+        return sentence.index not in self.indexes and not any(near(bag, other) for other in self.chosen)
+
+    def take(self, sentence: Sentence) -> Sentence:
+        self.indexes.add(sentence.index)
+        self.chosen.append(self._bag(sentence.text))
+        return sentence
+
+
+def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
+    """Sentences that stand alone: complete statements of 6-45 words, spoken openers dropped."""
+    out = []
+    for s in sentences:
+        text = standalone(s.text, language)
+        if text is None or not text.endswith((".", "!")) or not MIN_WORDS <= len(text.split()) <= MAX_WORDS:
+            continue
+        out.append(Sentence(text, s.start, s.index))
+    return out
+
+
+def _title_keys(title: str, lex: Lexicon) -> set[str]:
+    return {word_key(w) for w in TOKEN.findall(title) if not lex.is_stop(w) and len(w) > 1}
+
+
+def rank(
+    sentences: list[Sentence], phrases: list[KeyPhrase], title_keys: set[str]
+) -> list[tuple[float, Sentence]]:
+    """Sentences by the key phrases and title words they carry, length-damped, best first."""
+    top = max((p.score for p in phrases), default=1.0)
     scored = []
     for s in sentences:
-        ws = words(s.text)
-        n = len(s.text.split())
-        if n < 5 or n > 60:
-            continue
-        score = sum(freq[w] / top for w in set(ws)) / math.sqrt(n)
-        scored.append((score, s))
-    scored.sort(key=lambda pair: -pair[0])
+        keys = {word_key(w) for w in TOKEN.findall(s.text)}
+        text = f" {folded(s.text)} "
+        weight = sum(p.score / top for p in phrases if f" {p.key} " in text)
+        weight += 0.5 * len(keys & title_keys) / max(1, len(title_keys))
+        # Damped gently: a longer sentence that says more is a better takeaway than a slogan.
+        scored.append((weight / len(s.text.split()) ** 0.35 + 1e-6, s))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].index))
     return scored
 
 
-def keywords(sentences: list[Sentence], n: int = 6) -> list[str]:
-    freq = Counter(w for s in sentences for w in words(s.text))
-    return [w for w, _ in freq.most_common(n)]
-
-
-def find_entities(sentences: list[Sentence], glossary: list[str]) -> Entities:
-    """Capitalized names that are not just the first word of a sentence, plus glossary names present."""
-    counts: Counter[str] = Counter()
-    for s in sentences:
-        tokens = s.text.split()
-        i = 1  # skip the sentence-initial word
-        while i < len(tokens):
-            j = i
-            while j < len(tokens) and re.match(r"^[A-Z][\w.-]*[\w]$", tokens[j].strip(",.;:!?\"'()")):
-                j += 1
-            if j > i:
-                name = " ".join(t.strip(",.;:!?\"'()") for t in tokens[i:j])
-                if name.lower() not in STOPWORDS and len(name) > 2:
-                    counts[name] += 1
-                i = j
-            else:
-                i += 1
-    text = " ".join(s.text for s in sentences)
-    for name in glossary:
-        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
-            counts[name] += 2
-    people, companies, products = [], [], []
-    for name, _ in counts.most_common(30):
-        if " " in name and not COMPANY_SUFFIX.search(name) and name not in glossary:
-            people.append(name)
-        elif COMPANY_SUFFIX.search(name):
-            companies.append(name)
-        else:
-            products.append(name)
-    return Entities(people=people[:10], companies=companies[:10], products=products[:15])
-
-
-def _first_matching(
-    ranked: list[tuple[float, Sentence]], cue: re.Pattern[str], n: int, used: set[int]
+def main_sentences(
+    ranked: list[tuple[float, Sentence]], title_keys: set[str], lex: Lexicon
 ) -> list[Sentence]:
-    picked = []
-    for _, s in ranked:
-        if s.index not in used and cue.search(s.text):
-            picked.append(s)
-            used.add(s.index)
-            if len(picked) >= n:
-                break
-    return picked
+    """One or two sentences, in spoken order, that together cover most of the title's words: the
+    best-covering well-ranked one, and another if it adds title words the first lacks."""
+    top = max((r for r, _ in ranked), default=1.0) or 1.0
+    pool = [(r, s) for r, s in ranked if len(s.text.split()) >= 9] or ranked
 
+    def gain(pair: tuple[float, Sentence], have: set[str]) -> float:
+        return len((_title_keys(pair[1].text, lex) & title_keys) - have) + pair[0] / top
 
-def _name_for(sentence: Sentence, names: list[str]) -> str:
-    """A short label: a named entity the sentence mentions, else its three strongest words."""
-    for name in names:
-        if name in sentence.text:
-            return name
-    kws = list(dict.fromkeys(words(sentence.text)))[:3]
-    return " ".join(w.capitalize() for w in kws) or "Item"
+    if not pool:
+        return []
+    first = max(pool, key=lambda p: gain(p, set()))
+    have = _title_keys(first[1].text, lex) & title_keys
+    rest = [
+        p for p in pool if p[1].index != first[1].index and (_title_keys(p[1].text, lex) & title_keys) - have
+    ]
+    second = max(rest, key=lambda p: gain(p, have), default=None)
+    chosen = [first[1]] + ([second[1]] if second else [])
+    return sorted(chosen, key=lambda s: s.index)
 
 
 def summarize_extractive(
-    segments: list[Segment], glossary: list[str], duration: float | None = None
+    segments: list[Segment],
+    glossary: list[str],
+    duration: float | None = None,
+    *,
+    title: str = "",
+    description: str = "",
+    language: str | None = None,
+    entity_types: dict[str, EntityType] | None = None,
 ) -> SummaryContent:
-    """Fill every section of the schema from the transcript's own sentences."""
-    sentences = split_sentences(segments)
+    """The summary sections it can fill honestly, from the transcript's own sentences."""
+    lex = lexicon(language)
+    cleaned = [s.model_copy(update={"text": clean(s.text, language)}) for s in segments]
+    sentences = split_sentences([s for s in cleaned if s.text])
     if not sentences:
         raise ValueError("the transcript has no sentences to summarize")
-    ranked = rank(sentences) or [(1.0, s) for s in sentences]
-    entities = find_entities(sentences, glossary)
-    names = entities.products + entities.companies + entities.people
-    used: set[int] = set()
-
-    takeaways = sorted((s for _, s in ranked[:5]), key=lambda s: s.start)
-    used.update(s.index for s in takeaways)
-    quotes = [s for _, s in ranked[5:] if 8 <= len(s.text.split()) <= 40][:3] or [s for _, s in ranked[:2]]
-    used.update(s.index for s in quotes)
+    speakers = list(dict.fromkeys(s.speaker.strip() for s in segments if s.speaker and s.speaker.strip()))
+    exclude = frozenset(word_key(w) for name in speakers for w in name.split())
+    phrases = key_phrases([s.text for s in sentences], lex, title, description, n=10, exclude=exclude)
+    title_keys = _title_keys(title, lex) - exclude
+    ranked = rank(
+        [s for s in quotable(sentences, language) if not GREETING.search(s.text)], phrases, title_keys
+    )
     total = duration or max((seg.end for seg in segments), default=0.0)
-    # Shows say what they are about early: the best sentence of the opening quarter, greetings aside.
-    opening = [s for _, s in ranked if s.start <= 0.25 * total and not GREETING.search(s.text)]
-    main = opening[0] if opening else ranked[0][1]
-    cued = [s for s in sentences if CONCLUSION_CUES.search(s.text)]
-    tail = [s for _, s in ranked if s.start >= 0.75 * total]
-    conclusion = cued[-1] if cued else (tail[0] if tail else sentences[-1])
+    picker = Picker(lex)
 
-    use_cases = _first_matching(ranked, USE_CASE_CUES, 3, set(used))
-    tools = _first_matching(ranked, TOOL_CUES, 3, set(used))
-    news = _first_matching(ranked, NEWS_CUES, 3, set(used))
-    kws = keywords(sentences)
+    # Shows say what they are about early: the opening sentences that cover most of the title.
+    main = main_sentences([(r, s) for r, s in ranked if s.start <= 0.25 * total] or ranked, title_keys, lex)
+    main_topic = " ".join(picker.take(s).text for s in main)
 
+    long_enough = [r for r in ranked if len(r[1].text.split()) >= 9] or ranked
+    takeaways = _title_pass(long_enough, picker, title_keys, main, lex, 2)
+    takeaways += _spread(long_enough, picker, phrases, main + takeaways, 5 - len(takeaways))
+    quotes = _best([r for r in ranked if len(r[1].text.split()) >= 8], picker, 3)
+    cued = [s for _, s in ranked if CONCLUSION_CUES.search(s.text) and picker.fresh(s)]
+    tail = [s for _, s in ranked if s.start >= 0.75 * total and picker.fresh(s)]
+    last = cued[-1] if cued else (tail[0] if tail else None)
+    conclusion = picker.take(last).text if last else ""
+
+    entities = find_entities([s.text for s in sentences], glossary, lex, entity_types, speakers)
+    # The title's own subjects first: the host's words for what the episode is about.
+    subjects = ", ".join(p.text for p in sorted(phrases, key=lambda p: not p.own)[:7])
     return SummaryContent(
-        # Themes, then the strongest other sentence: the main topic is not repeated here.
-        key_subjects_and_themes=(f"Themes: {', '.join(kws)}. " if kws else "")
-        + next((s.text for _, s in ranked if s.index != main.index), ""),
-        main_topic=main.text,
-        use_cases=[NamedItem(name=_name_for(s, names), description=s.text) for s in use_cases],
-        new_tools_and_workflows=[NamedItem(name=_name_for(s, names), description=s.text) for s in tools],
-        ai_news=[s.text for s in news],
-        conclusion=conclusion.text,
-        key_takeaways=[TimedText(text=s.text, timestamp=s.start) for s in takeaways],
+        key_subjects_and_themes=locale(language or "en").phrases["key_subjects"].format(subjects=subjects)
+        if subjects
+        else "",
+        main_topic=main_topic,
+        use_cases=[],
+        new_tools_and_workflows=[],
+        ai_news=[],
+        conclusion=conclusion,
+        key_takeaways=[
+            TimedText(text=s.text, timestamp=s.start) for s in sorted(takeaways, key=lambda s: s.start)
+        ],
         notable_quotes=[TimedText(text=s.text, timestamp=s.start) for s in quotes],
-        chapters=chapters(sentences, total),
+        chapters=chapters(sentences, total, lex, phrases, exclude),
         entities=entities,
     )
 
 
-def chapters(sentences: list[Sentence], duration: float, every: float = 300.0) -> list[Chapter]:
-    """Even parts of the timeline (about every five minutes), titled by their top keywords."""
-    parts = max(1, min(12, round(duration / every))) if duration else 1
-    size = (duration / parts) if duration else 0
-    out = []
-    for p in range(parts):
-        lo, hi = p * size, (p + 1) * size
-        inside = [s for s in sentences if lo <= s.start < hi or (p == parts - 1 and s.start >= lo)]
-        if not inside:
-            continue
-        title = ", ".join(w.capitalize() for w in keywords(inside, 3)) or inside[0].text[:40]
-        out.append(Chapter(start=round(inside[0].start, 1), title=title))
+def _title_pass(
+    ranked: list[tuple[float, Sentence]],
+    picker: Picker,
+    title_keys: set[str],
+    said: list[Sentence],
+    lex: Lexicon,
+    n: int,
+) -> list[Sentence]:
+    """Up to n sentences that say a title word (or a longer form: 'artiest' for 'artiesten' is not,
+    'synthetische' for 'synthetisch' is) that nothing in `said` says yet, best first."""
+
+    def says(s: Sentence) -> set[str]:
+        bag = _title_keys(s.text, lex)
+        return {k for k in title_keys if len(k) > 2 and (k in bag or any(w.startswith(k) for w in bag))}
+
+    covered = set().union(*(says(s) for s in said)) if said else set()
+    out: list[Sentence] = []
+    for _, s in ranked:
+        if len(out) < n and says(s) - covered and picker.fresh(s):
+            out.append(picker.take(s))
+            covered |= says(s)
     return out
+
+
+def _spread(
+    ranked: list[tuple[float, Sentence]],
+    picker: Picker,
+    phrases: list[KeyPhrase],
+    said: list[Sentence],
+    n: int,
+) -> list[Sentence]:
+    """Up to n sentences, each bringing a key phrase none before it (nor `said`) carried, best first;
+    then the best of the rest."""
+    covered = {p.key for p in phrases for s in said if f" {p.key} " in f" {folded(s.text)} "}
+    out: list[Sentence] = []
+    for _, s in ranked:
+        text = f" {folded(s.text)} "
+        new = {p.key for p in phrases if f" {p.key} " in text} - covered
+        if len(out) < n and new and picker.fresh(s):
+            out.append(picker.take(s))
+            covered |= new
+    return out + _best(ranked, picker, n - len(out))
+
+
+def _best(ranked: list[tuple[float, Sentence]], picker: Picker, n: int) -> list[Sentence]:
+    """The n best sentences not yet used and unlike every one used, taken."""
+    out: list[Sentence] = []
+    for _, s in ranked:
+        if len(out) >= n:
+            break
+        if picker.fresh(s):
+            out.append(picker.take(s))
+    return out
+
+
+def chapters(
+    sentences: list[Sentence],
+    duration: float,
+    lex: Lexicon,
+    phrases: list[KeyPhrase],
+    exclude: frozenset[str] = frozenset(),
+) -> list[Chapter]:
+    """Topic segments (TextTiling), about one per four minutes at most, titled by their key phrases."""
+    texts = [s.text for s in sentences]
+    starts = [s.start for s in sentences]
+    parts = max(1, min(12, round(duration / 240))) if duration else 1
+    cuts = boundaries(
+        texts, starts, lex, parts, min_gap=max(60.0, duration / (parts * 2) if duration else 60.0)
+    )
+    spans = [texts[a:b] for a, b in zip(cuts, [*cuts[1:], len(texts)], strict=True)]
+    titles = chapter_titles(spans, lex, phrases, exclude)
+    out: list[Chapter] = []
+    for cut, title in zip(cuts, titles, strict=True):
+        if not title and out:
+            continue  # nothing of its own to name it by: it stays with the chapter before
+        out.append(Chapter(start=round(starts[cut], 1), title=title or (phrases[0].text if phrases else "")))
+    return [c for c in out if c.title]

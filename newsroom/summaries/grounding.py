@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import nh3
 
 from newsroom.models import Chapter, Entities, NamedItem, Segment, Summary, TimedText
+from newsroom.summaries.spoken import clean
 
 
 def normalize(text: str) -> str:
-    """Lowercase, no punctuation, single spaces: what two renderings of the same words share."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Lowercase, no punctuation, single spaces, no caption tags or hesitations ("eh", "um") and no
+    word said twice in a row: what two renderings of the same words share."""
+    text = clean(unicodedata.normalize("NFKC", text)).lower()
     text = re.sub(r"[^\w\s]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -146,7 +148,10 @@ def plain_summary(summary: Summary) -> Summary:
             "notable_quotes": timed(summary.notable_quotes),
             "chapters": [Chapter(start=c.start, title=plain(c.title)) for c in summary.chapters],
             "entities": Entities(
-                people=listed(e.people), companies=listed(e.companies), products=listed(e.products)
+                people=listed(e.people),
+                companies=listed(e.companies),
+                products=listed(e.products),
+                mentioned=listed(e.mentioned),
             ),
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -17,8 +18,9 @@ from newsroom.locales import language_name
 from newsroom.models import Episode, Summary, SummaryContent, TimedText, Transcript
 from newsroom.openai_api import Meter, make_client, request_slot, resolve_llm_backend
 from newsroom.prompts import load_prompt
+from newsroom.summaries.entities import EntityType
 from newsroom.summaries.extractive import summarize_extractive
-from newsroom.summaries.grounding import TranscriptIndex, ground_quotes, snap_timed
+from newsroom.summaries.grounding import TranscriptIndex, defang, ground_quotes, snap_timed
 from newsroom.summaries.mapreduce import Chunk, Partial, Stats, SummaryRejectedError, map_reduce, plan_chunks
 from newsroom.tokens import count_tokens
 
@@ -43,14 +45,32 @@ class Summarizer(ABC):
 
 class OfflineSummarizer(Summarizer):
     name = "offline:extractive"
+    version = "2"  # of the extraction: a stored summary made by another one is made again
 
-    def __init__(self, glossary: list[str]):
+    def __init__(self, glossary: list[str], entity_types: dict[str, EntityType] | None = None):
         self.glossary = glossary
+        self.entity_types = dict(entity_types or {})
+
+    @property
+    def cache_key(self) -> str:
+        names = json.dumps([self.glossary, sorted(self.entity_types.items())], ensure_ascii=False)
+        return (
+            f"{super().cache_key}|extractive:{self.version}|{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+        )
 
     def summarize(
         self, episode: Episode, transcript: Transcript, language: str, meter: Meter | None = None
     ) -> Summary:
-        content = summarize_extractive(transcript.segments, self.glossary, episode.duration)
+        spoken = transcript.language or episode.language or language
+        content = summarize_extractive(
+            transcript.segments,
+            self.glossary,
+            episode.duration,
+            title=episode.title,
+            description=defang(episode.description)[0],
+            language=spoken,
+            entity_types=self.entity_types,
+        )
         return _finish(content, episode, transcript, transcript.language or language, self.name, None)
 
 
@@ -319,4 +339,4 @@ def _finish(
 def make_summarizer(settings: Settings) -> Summarizer:
     if resolve_llm_backend(settings) == "openai":
         return OpenAISummarizer(settings)
-    return OfflineSummarizer(sorted(settings.glossary))
+    return OfflineSummarizer(sorted(settings.glossary), settings.glossary_types)

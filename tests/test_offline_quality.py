@@ -1,0 +1,195 @@
+"""The offline path on two real episodes (an English podcast, a Dutch AI show's captions): stories that
+say what the episode is about, no filler headings, no sentence twice, every label in the output
+language, entity types only with support, speakers never products, and every line from the transcript."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from newsroom.config import load_settings
+from newsroom.models import Newsletter, Segment, Summary
+from newsroom.newsletter.editor import deterministic_draft, deterministic_item
+from newsroom.newsletter.notes import summary_note
+from newsroom.summaries.entities import find_entities
+from newsroom.summaries.grounding import TranscriptIndex, normalize
+from newsroom.summaries.keyphrases import key_phrases
+from newsroom.summaries.lexicon import known_entities, lexicon
+from newsroom.summaries.spoken import clean, standalone
+from newsroom.summaries.summarizer import OfflineSummarizer
+from tests.conftest import write_config
+from tests.transcript_fixtures import DUTCH_GLOSSARY, DUTCH_TYPES, dutch_episode, english_episode
+
+DESCRIPTION = (
+    "<p>In this bonus episode we share the 10 things we wish we knew before starting a podcast. "
+    "From audio quality and your podcast intro to show notes, templates and batching your episodes. "
+    "Get started at https://www.buzzsprout.com today!</p><p>00:00 Intro</p>"
+)
+
+
+@pytest.fixture(scope="module")
+def dutch():
+    episode, transcript = dutch_episode()
+    summary = OfflineSummarizer(sorted(DUTCH_GLOSSARY), DUTCH_TYPES).summarize(episode, transcript, "nl")
+    return episode, transcript, summary
+
+
+@pytest.fixture(scope="module")
+def english():
+    episode, transcript = english_episode(DESCRIPTION)
+    return episode, transcript, OfflineSummarizer([]).summarize(episode, transcript, "en")
+
+
+def sentences(summary: Summary) -> list[str]:
+    """Every sentence the summary writes (its key subjects line is a list, not a sentence)."""
+    texts = [summary.main_topic, summary.conclusion]
+    texts += [t.text for t in summary.key_takeaways + summary.notable_quotes]
+    return [s for t in texts for s in re.split(r"(?<=[.!?])\s+", t) if s]
+
+
+def issue_sentences(newsletter: Newsletter) -> list[str]:
+    texts = [newsletter.intro, newsletter.outro]
+    for item in newsletter.items:
+        texts += [item.blurb, *(h.text for h in item.highlights)]
+    return [s for t in texts for s in re.split(r"(?<=[.!?])\s+", t) if s]
+
+
+def labels(summary: Summary) -> list[str]:
+    """What the summary writes as headings and names: key subjects and chapter titles."""
+    subjects = summary.key_subjects_and_themes.split(":", 1)[1].strip().rstrip(".").split(", ")
+    return [*subjects, *(t for c in summary.chapters for t in c.title.split(", "))]
+
+
+@pytest.mark.parametrize("which", ["dutch", "english"])
+def test_no_sentence_twice_none_opens_with_a_filler_and_all_are_in_the_transcript(which, request):
+    episode, transcript, summary = request.getfixturevalue(which)
+    lex = lexicon(episode.language)
+    said = sentences(summary)
+    assert len(said) >= 8
+    assert len({normalize(s) for s in said}) == len(said)
+    index = TranscriptIndex.build(transcript.segments)
+    for sentence in said:
+        assert index.find(sentence) is not None, sentence  # support: quoted from the transcript
+        first = re.match(r"[\w'’-]+", sentence).group(0).lower()
+        assert first not in lex.openers | lex.fillers | lex.disfluencies, sentence
+        assert not re.search(r"\[|\b(eh|ehm|um|uh)\b", sentence, re.I), sentence
+
+
+@pytest.mark.parametrize("which", ["dutch", "english"])
+def test_headings_and_subjects_are_never_made_of_fillers(which, request):
+    episode, _, summary = request.getfixturevalue(which)
+    lex = lexicon(episode.language)
+    found = labels(summary)
+    assert len(found) >= 6
+    for label in found:
+        assert label and not lex.filler_phrase(label), label
+        assert not any(w.lower() in lex.fillers for w in label.split()), label
+    assert len(summary.chapters) >= 3 and summary.chapters[0].start < 60
+    assert [c.start for c in summary.chapters] == sorted({c.start for c in summary.chapters})
+    assert len({c.title for c in summary.chapters}) == len(summary.chapters)
+
+
+def test_dutch_key_subjects_cover_the_title_in_dutch(dutch):
+    _, _, summary = dutch
+    assert summary.key_subjects_and_themes.startswith("Belangrijkste onderwerpen: ")
+    assert "Themes" not in summary.key_subjects_and_themes
+    for subject in ("Sora 2", "Claude Sonnet 4.5", "Slack", "TikTok"):
+        assert subject in summary.key_subjects_and_themes
+
+
+def test_english_key_subjects_are_phrases_about_podcasting(english):
+    _, _, summary = english
+    assert summary.key_subjects_and_themes.startswith("Key subjects: ")
+    subjects = labels(summary)[:7]
+    assert sum(" " in s for s in subjects) >= 3  # multi-word phrases, not single words
+    assert not {"you're", "listen", "need", "they're", "show", "sure"} & {s.lower() for s in subjects}
+    # The description's words weigh in: what the hosts say the episode is about.
+    assert {"podcast intro", "show notes", "templates"} <= {s.lower() for s in subjects}
+
+
+def test_entities_are_typed_only_with_support(dutch):
+    _, _, summary = dutch
+    e = summary.entities
+    known = known_entities()
+    assert e.people == ["Wietse Hage", "Alexander Klöpping"]  # the glossary types them
+    assert set(e.companies) <= known.companies and {"OpenAI", "Anthropic"} <= set(e.companies)
+    assert set(e.products) <= known.products and {"Sora 2", "Slack", "TikTok"} <= set(e.products)
+    # Named, but nothing says what they are.
+    assert {"Sam Altman", "Geert Wilders"} <= set(e.mentioned)
+    assert not {"Sam Altman", "Geert Wilders", "App Store", "Super Mario"} & set(e.people + e.products)
+
+
+def test_speakers_are_people_and_never_products(english):
+    _, _, summary = english
+    assert {"Travis", "Sarah"} <= set(summary.entities.people)
+    assert not {"Travis", "Sarah"} & set(summary.entities.products + summary.entities.companies)
+    # A speaker whose name is also a product's is still a person.
+    lex = lexicon("en")
+    found = find_entities(["We asked Claude about Claude and Sora."], [], lex, speakers=["Claude"])
+    assert found.people == ["Claude"] and found.products == ["Sora"]
+
+
+def test_sections_only_a_model_writes_are_left_out_and_the_note_says_so(dutch, tmp_path: Path):
+    episode, _, summary = dutch
+    assert not (summary.use_cases or summary.new_tools_and_workflows or summary.ai_news)
+    settings = load_settings(write_config(tmp_path, ""))
+    note = summary_note(episode, summary, "captions:json3", settings)
+    assert "Toepassingen, tools en AI-nieuws schrijft een taalmodel" in note
+    assert "## Toepassingen" not in note and "## AI-nieuws" not in note
+    assert "Ook genoemd: " in note and "Themes" not in note and "## Thema's en Onderwerpen" in note
+
+
+def test_stories_say_what_the_episode_is_about_and_repeat_nothing(dutch, english):
+    (nl_episode, _, nl_summary), (en_episode, _, en_summary) = dutch, english
+    newsletter = deterministic_draft(
+        "AI Report", "nl", date(2026, 11, 30), [(nl_episode, nl_summary), (en_episode, en_summary)]
+    )
+    said = issue_sentences(newsletter)
+    assert len({normalize(s) for s in said}) == len(said)
+    for item in newsletter.items:
+        lex = lexicon("nl" if item.episode_id == nl_episode.id else "en")
+        blurb = re.split(r"(?<=[.!?])\s+", item.blurb)
+        assert 1 <= len(blurb) <= 2 and all(s.endswith((".", "!", "?")) for s in blurb)
+        assert len(item.highlights) == 3
+        for text in [*blurb, *(h.text for h in item.highlights)]:
+            assert len(text.split()) >= 6, text
+            assert re.match(r"[\w'’-]+", text).group(0).lower() not in lex.openers | lex.fillers, text
+    nl_item = next(i for i in newsletter.items if i.episode_id == nl_episode.id)
+    assert "Sora 2" in nl_item.blurb and "Claude Sonnet 4.5" in nl_item.blurb  # the title's subjects
+    en_item = next(i for i in newsletter.items if i.episode_id == en_episode.id)
+    # From the feed's description, the host's own words; its link and chapter times left out.
+    assert en_item.blurb.startswith("In this bonus episode we share the 10 things we wish we knew")
+    assert "http" not in en_item.blurb and "00:00" not in en_item.blurb
+
+
+def test_a_story_without_description_is_told_from_the_main_topic(english):
+    episode, _, summary = english
+    item = deterministic_item(episode.model_copy(update={"description": ""}), summary)
+    assert item.blurb.startswith(summary.main_topic.split(".")[0])
+    assert not any(h.text in item.blurb for h in item.highlights)
+
+
+def test_spoken_cleanup_keeps_the_words_and_grounding_still_finds_them():
+    raw = "[Muziek] Nou, deze week eh kwam eh iets bijzonders uit, namelijk namelijk Sora 2. [Applaus]"
+    cleaned = clean(raw, "nl")
+    assert cleaned == "Nou, deze week kwam iets bijzonders uit, namelijk Sora 2."
+    assert standalone(cleaned, "nl") == "Deze week kwam iets bijzonders uit, namelijk Sora 2."
+    assert standalone("Dat zou het energieverbruik verhogen.", "nl") is None  # leans on the last one
+    index = TranscriptIndex.build([Segment(start=3.0, end=9.0, text=raw)])
+    assert index.find(standalone(cleaned, "nl") or "") == 3.0
+
+
+def test_key_phrases_skip_fillers_and_speakers_names():
+    lex = lexicon("nl")
+    text = [
+        "Eigenlijk is de context window gewoon soort van vol, weet je wel.",
+        "Dan gaat de context window eigenlijk gewoon weer leeg, zeg maar.",
+        "Wietse zegt dat garbage collection eigenlijk het antwoord is.",
+        "Wietse vindt garbage collection echt gewoon heel interessant.",
+    ]
+    found = [p.text for p in key_phrases(text, lex, exclude=frozenset({"wietse"}))]
+    assert set(found[:2]) == {"context window", "garbage collection"}
+    assert not any(lex.filler_phrase(p) or "Wietse" in p for p in found)

@@ -1,0 +1,101 @@
+"""Two real episodes as newsroom sees them: an English podcast transcript (SRT, speakers written
+inline) and a Dutch show's auto-captions. See tests/data/transcripts/README.md for their origin."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsroom.models import Episode, Segment, Transcript
+from newsroom.transcripts.captions import parse_srt
+from newsroom.transcripts.glossary import Glossary
+
+DATA = Path(__file__).parent / "data" / "transcripts"
+
+# What a user of the Dutch show writes in newsroom.toml for the names the captions get wrong.
+DUTCH_GLOSSARY = {
+    "OpenAI": ["Open AI", "Opener"],
+    "Anthropic": ["Tropic", "Entropic", "Antropic"],
+    "Claude Sonnet 4.5": ["clots on het 4.5", "clot sonnet 4.5", "Claude sonnet 4.5"],
+    "Claude": ["clot", "Clot", "cloud"],
+    "Sam Altman": ["Sam Alman"],
+    "Wietse Hage": ["Wiets Hagen"],
+    "Alexander Klöpping": ["Alexander Clubing"],
+    "Slack": ["slack"],
+}
+DUTCH_TYPES = {"Wietse Hage": "person", "Alexander Klöpping": "person"}
+DUTCH_TITLE = (
+    "Sora 2: scrollen op een synthetisch TikTok + Claude Sonnet 4.5 bouwt zelfstandig Slack na + AI-artiesten"
+)
+ENGLISH_TITLE = "10 Things We Wish We Knew Before Starting a Podcast"
+
+
+def _speakers(segments: list[Segment]) -> list[Segment]:
+    """Speaker names written inline ("Travis: When you ...") as speaker labels, carried forward."""
+    out, speaker = [], None
+    for seg in segments:
+        match = re.match(r"^([A-Z][a-z]+):\s*(.*)$", seg.text)
+        if match:
+            speaker, text = match.group(1), match.group(2)
+        else:
+            text = seg.text
+        out.append(seg.model_copy(update={"text": text, "speaker": speaker}))
+    return out
+
+
+def english_episode(description: str = "") -> tuple[Episode, Transcript]:
+    segments = _speakers(parse_srt((DATA / "buzzsprout-10-things.srt").read_text(encoding="utf-8")))
+    episode = Episode(
+        id="pod-buzzsprout-10",
+        source_id="buzzsprout",
+        source_name="Buzzcast",
+        kind="podcast",
+        title=ENGLISH_TITLE,
+        url="https://example.org/buzzcast/10-things",
+        media_url="https://example.org/buzzcast/10-things.mp3",
+        published=datetime(2026, 11, 24, tzinfo=UTC),
+        duration=segments[-1].end,
+        description=description,
+        language="en",
+    )
+    transcript = Transcript(
+        episode_id=episode.id, language="en", provenance="feed", backend="feed:srt", segments=segments
+    )
+    return episode, transcript
+
+
+def dutch_episode(glossary: bool = True) -> tuple[Episode, Transcript]:
+    text = (DATA / "ai-report-sora-2.txt").read_text(encoding="utf-8")
+    if glossary:  # on the whole text: a misspelling may run over a caption line's end
+        text = Glossary.from_mapping(DUTCH_GLOSSARY).correct(text)[0]
+    words = text.split()
+    per_line, rate = 14, 2.8
+    segments = [
+        Segment(
+            start=round(i / rate, 2),
+            end=round((i + per_line) / rate, 2),
+            text=" ".join(words[i : i + per_line]),
+        )
+        for i in range(0, len(words), per_line)
+    ]
+    episode = Episode(
+        id="yt-YULg4vMdULo",
+        source_id="ai-report",
+        source_name="AI Report",
+        kind="youtube",
+        title=DUTCH_TITLE,
+        url="https://www.youtube.com/watch?v=YULg4vMdULo",
+        video_id="YULg4vMdULo",
+        published=datetime(2026, 11, 25, tzinfo=UTC),
+        duration=segments[-1].end,
+        language="nl",
+    )
+    transcript = Transcript(
+        episode_id=episode.id,
+        language="nl",
+        provenance="captions",
+        backend="captions:json3",
+        segments=segments,
+    )
+    return episode, transcript
