@@ -1,0 +1,428 @@
+"""How good the stories are that newsroom writes, measured on the shipped corpus (bench/corpus/).
+
+Each episode goes through the functions the pipeline uses: `make_summarizer(settings).summarize`,
+`draft_issue`, `summary_note` and `render_newsletter`. What is measured, per episode and overall:
+- coverage: the share of the episode's key topics (listed in bench/corpus/episodes.toml) that its
+  newsletter story (blurb and highlights) names; title: the same for the title's content words;
+- support: the share of the sentences the summarizer and editor wrote that the transcript holds
+  (spoken fillers and repeated words aside), newsroom's own wording from the locale files excepted;
+- repetition: sentences said twice within the story, or twice across the summary's sections;
+- filler: labels (item names, chapter titles, keyword lists, entity names) made mostly of stopwords
+  or spoken fillers;
+- mismatches: headings and lead-ins ("Themes:") in another language than the output's.
+
+Only the offline summarizer is measured. The OpenAI path needs a model: the fake server in
+tests/fakes answers fixed filler, so its numbers would describe the fake, not a summarizer.
+
+The metric functions are pure and tested in tests/test_quality_bench.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.common import Table, verdict
+from newsroom.config import load_settings
+from newsroom.locales import BUILTIN as LOCALES
+from newsroom.models import Episode, Segment, Summary, Transcript
+from newsroom.newsletter.editor import draft_issue
+from newsroom.newsletter.issue import render_newsletter
+from newsroom.newsletter.notes import summary_note
+from newsroom.summaries.summarizer import make_summarizer
+from newsroom.transcripts.captions import parse_transcript
+from tests.conftest import write_config
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+DAY = date(2026, 12, 2)
+TARGETS = {"coverage": 0.6, "support": 1.0, "repetition": 0, "filler": 0, "mismatches": 0}
+
+# Function words (after the Snowball stopword lists, with spoken contractions) and spoken fillers.
+# The bench keeps its own lists so that its yardstick does not move when the summarizer's does.
+STOPWORDS = {
+    "en": """
+a about above after again against all am an and any are aren't as at be because been before being
+below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+down during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's
+her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it
+it's its itself let's me more most mustn't my myself no nor not of off on once only or other ought
+our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some such
+than that that's the their theirs them themselves then there there's these they they'd they'll
+they're they've this those through to too under until up very was wasn't we we'd we'll we're
+we've were weren't what what's when when's where where's which while who who's whom why why's will
+with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves also just
+get got going gonna one
+""",
+    "nl": """
+aan al alles als altijd andere ben bij daar dan dat de der deze die dit doch doen door dus een eens
+en er ge geen geweest haar had heb hebben heeft hem het hier hij hoe hun iemand iets ik in is ja je
+jij jouw kan kon kunnen maar me meer men met mij mijn moet na naar niet niets nog nu of om omdat
+onder ons ook op over reeds te tegen toch toen tot u uit uw van veel voor want waren was wat we
+wel werd wezen wie wil worden wordt zal ze zei zelf zich zij zijn zo zonder zou
+""",
+}
+FILLERS = {
+    "en": "um uh uhm erm eh hmm hey yeah okay ok like kind sort basically actually literally really "
+    "right well stuff thing things lot wanna gotta pretty sure need listen show know mean say",
+    "nl": "eh ehm uh hè nou eigenlijk gewoon allemaal heel hele echt even zeg maar soort "
+    "natuurlijk inderdaad best super ding dingen zo'n beetje oké nee dus zeg maar weet",
+}
+NO_SPEECH = re.compile(r"\[[^\]]*\]")  # [Muziek], [ Music], [Applaus]
+
+
+# Text --------------------------------------------------------------------------------------------
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words, apostrophes and hyphens kept inside a word."""
+    return re.findall(r"\w+(?:['’-]\w+)*", text.lower().replace("’", "'"))
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?…])\s+|\n+", text) if s.strip()]
+
+
+def spoken(text: str, language: str) -> list[str]:
+    """Tokens as a quote may keep them: no [cues], no 'eh'/'um', no word said twice in a row."""
+    drop = {"eh", "ehm", "uh", "uhm", "um", "erm", "hmm"}
+    out: list[str] = []
+    for word in tokens(NO_SPEECH.sub(" ", text)):
+        if word in drop or (out and out[-1] == word):
+            continue
+        out.append(word)
+    return out
+
+
+def stopwords(language: str) -> set[str]:
+    """Function words and fillers of `language`, plus English ones (Dutch speech borrows them)."""
+    words = set(STOPWORDS.get(language, "").split()) | set(FILLERS.get(language, "").split())
+    return words | set(STOPWORDS["en"].split()) | set(FILLERS["en"].split())
+
+
+def _same(word: str, topic_word: str) -> bool:
+    """A word names a topic word when it is that word or an inflection of it (templates, guests)."""
+    return word == topic_word or (word.startswith(topic_word) and len(word) - len(topic_word) <= 3)
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return bool(n) and any(
+        all(_same(haystack[i + k], needle[k]) for k in range(n)) for i in range(len(haystack) - n + 1)
+    )
+
+
+# Metrics (pure) ----------------------------------------------------------------------------------
+
+
+def topic_coverage(topics: list[str], story: str) -> float:
+    """Share of topics the story names; "a|b" counts when either wording is there."""
+    if not topics:
+        return 1.0
+    words = tokens(story)
+    hit = sum(any(_contains(words, tokens(alt)) for alt in topic.split("|")) for topic in topics)
+    return hit / len(topics)
+
+
+def title_words(title: str, language: str) -> list[str]:
+    stop = stopwords(language)
+    return list(dict.fromkeys(w for w in tokens(title) if w not in stop and len(w) > 2 and not w.isdigit()))
+
+
+def title_coverage(title: str, story: str, language: str) -> float:
+    wanted = title_words(title, language)
+    words = tokens(story)
+    return sum(_contains(words, [w]) for w in wanted) / len(wanted) if wanted else 1.0
+
+
+def unsupported(written: Iterable[str], transcript: str, language: str, own_wording: set[str]) -> list[str]:
+    """The sentences the transcript does not hold (newsroom's own wording aside)."""
+    source = " " + " ".join(spoken(transcript, language)) + " "
+    out = []
+    for sentence in written:
+        words = spoken(sentence, language)
+        if not words or " ".join(tokens(sentence)) in own_wording:
+            continue
+        if f" {' '.join(words)} " not in source:
+            out.append(sentence)
+    return out
+
+
+def repeated(groups: Iterable[Iterable[str]], min_words: int = 4) -> list[str]:
+    """Sentences said again: the same words, or one sentence inside another of 6 words or more."""
+    seen: list[str] = []
+    again = []
+    for text in (s for group in groups for g in group for s in sentences(g)):
+        words = " ".join(tokens(text))
+        if len(words.split()) < min_words:
+            continue
+        if any(
+            words == other
+            or (min(len(words.split()), len(other.split())) >= 6 and (words in other or other in words))
+            for other in seen
+        ):
+            again.append(text)
+        seen.append(words)
+    return again
+
+
+def filler_labels(labels: Iterable[str], language: str, share: float = 0.5) -> list[str]:
+    """Labels at least `share` of whose words are stopwords or spoken fillers."""
+    stop = stopwords(language)
+    out = []
+    for label in labels:
+        words = [w for w in tokens(label) if len(w) > 1]  # "U.S" is initials, not filler
+        if words and sum(w in stop for w in words) / len(words) >= share:
+            out.append(label)
+    return out
+
+
+def language_mismatches(labels: Iterable[str], language: str, vocab: dict[str, set[str]]) -> list[str]:
+    """Program labels whose words all belong to another language's wording and not to this one's.
+    `vocab` is every language's words as newsroom writes them (`wording_vocabulary`)."""
+    own = vocab.get(language, set())
+    out = []
+    for label in labels:
+        words = set(tokens(label))
+        if not words or words <= own:
+            continue
+        if any(words <= theirs for code, theirs in vocab.items() if code != language):
+            out.append(label)
+    return out
+
+
+# What newsroom writes --------------------------------------------------------------------------------
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def locale_strings() -> dict[str, list[str]]:
+    """Every string of every built-in locale file, by language."""
+    return {
+        p.stem: list(_strings(tomllib.loads(p.read_text(encoding="utf-8")))) for p in LOCALES.glob("*.toml")
+    }
+
+
+def wording_vocabulary() -> dict[str, set[str]]:
+    return {
+        code: {w for s in texts for w in tokens(re.sub(r"\{\w+\}", " ", s))}
+        for code, texts in locale_strings().items()
+    }
+
+
+def own_wording() -> set[str]:
+    """newsroom's fixed sentences (locale phrases), as token strings, so support skips them."""
+    return {" ".join(tokens(s)) for texts in locale_strings().values() for t in texts for s in sentences(t)}
+
+
+NOT_PROSE = {"name", "title", "episode_id", "language", "backend", "prompt_version", "entities", "chapters"}
+
+
+def prose_fields(summary: Summary) -> list[str]:
+    """The summary's sentences: every text field but names, titles and entity lists."""
+    data = summary.model_dump()
+    out: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, v in value.items():
+                if key not in NOT_PROSE:
+                    walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, str) and len(value.split()) > 6:
+            out.append(value)
+
+    walk(data)
+    return out
+
+
+def summary_labels(summary: Summary) -> list[str]:
+    """Names, chapter titles, entity names, short list items and keyword lead-ins ("Themes: a, b")."""
+    data = summary.model_dump()
+    labels = [*(c["title"] for c in data["chapters"]), *_strings(data["entities"])]
+    for value in data.values():
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and "name" in item:
+                    labels.append(item["name"])
+                elif isinstance(item, str) and len(item.split()) <= 6:
+                    labels.append(item)
+    for text in _strings({k: v for k, v in data.items() if k not in NOT_PROSE}):
+        labels += [m.group(2) for m in re.finditer(r"(?:^|\n|\. )([^\W\d][\w' ]{1,30}): ([^.:\n]+)\.", text)]
+    return [label for label in labels if label.strip()]
+
+
+def program_labels(markdown: str) -> list[str]:
+    """Headings and lead-ins ("People: ...", "Themes: ...") of a rendered note or issue."""
+    out = []
+    for line in markdown.splitlines():
+        heading = re.match(r"^#{2,6}\s+(?:\d+\.\s+)?(.+?)\s*$", line)
+        if heading and not heading.group(1).startswith("["):  # a linked story title is the episode's
+            out.append(heading.group(1))
+        for m in re.finditer(r"(?:^|(?<=\. ))(?:- )?([^\W\d][\w' ]{1,30}):\s", line):
+            out.append(m.group(1))
+    return out
+
+
+# The corpus and one run ------------------------------------------------------------------------------
+
+
+@dataclass
+class CorpusEpisode:
+    episode: Episode
+    transcript: Transcript
+    topics: list[str]
+
+
+def load_transcript(path: Path) -> list[Segment]:
+    """SRT/VTT through newsroom's parser; Podcasting 2.0 JSON here, so its speakers are kept."""
+    if path.suffix != ".json":
+        return parse_transcript(path.read_text(encoding="utf-8"), path.suffix.lstrip("."))
+    items = json.loads(path.read_text(encoding="utf-8"))["segments"]
+    return [
+        Segment(start=s["startTime"], end=s["endTime"], text=s["body"], speaker=s.get("speaker"))
+        for s in items
+    ]
+
+
+def load_corpus(folder: Path = CORPUS) -> list[CorpusEpisode]:
+    meta = tomllib.loads((folder / "episodes.toml").read_text(encoding="utf-8"))["episode"]
+    out = []
+    for m in meta:
+        segments = load_transcript(folder / m["transcript"])
+        episode = Episode(
+            id=m["id"],
+            source_id=m["id"].rsplit("-", 1)[0],
+            source_name=m["source_name"],
+            kind="podcast",
+            title=m["title"],
+            url=m["source_url"],
+            description=m.get("description", ""),
+            duration=max(s.end for s in segments),
+            language=m["language"],
+        )
+        transcript = Transcript(
+            episode_id=m["id"],
+            language=m["language"],
+            provenance="feed",
+            backend="feed:corpus",
+            segments=segments,
+        )
+        out.append(CorpusEpisode(episode, transcript, m["topics"]))
+    return out
+
+
+@dataclass
+class Scores:
+    coverage: float
+    title: float
+    support: float
+    repetition: int
+    filler: int
+    mismatches: int
+    examples: dict[str, list[str]]
+
+    def passed(self) -> bool:
+        return (
+            self.coverage >= TARGETS["coverage"]
+            and self.support >= TARGETS["support"]
+            and self.repetition + self.filler + self.mismatches == 0
+        )
+
+
+def score_episode(item: CorpusEpisode, folder: Path) -> Scores:
+    """Summarize and draft one episode offline, as the pipeline does, and measure what came out."""
+    language = item.transcript.language or "en"
+    settings = load_settings(
+        write_config(folder / item.episode.id, f'language = "{language}"\n[llm]\nbackend = "offline"\n')
+    )
+    summary = make_summarizer(settings).summarize(item.episode, item.transcript, language)
+    draft = draft_issue(settings, [(item.episode, summary)], {item.episode.id: item.transcript}, DAY)
+    story = draft.newsletter.items[0]
+    story_sentences = [s for t in [story.blurb, *(h.text for h in story.highlights)] for s in sentences(t)]
+    rendered = summary_note(item.episode, summary, item.transcript.backend, settings)
+    rendered += "\n" + render_newsletter(draft.newsletter, settings)["md"]
+    written = story_sentences + [s for t in prose_fields(summary) for s in sentences(t)]
+    missing = unsupported(written, item.transcript.text, language, own_wording())
+    again = repeated([[story.blurb], [h.text for h in story.highlights]]) + repeated([prose_fields(summary)])
+    fillers = filler_labels(summary_labels(summary), language)
+    wrong = language_mismatches(program_labels(rendered), language, wording_vocabulary())
+    story_text = " ".join(story_sentences)
+    return Scores(
+        coverage=topic_coverage(item.topics, story_text),
+        title=title_coverage(item.episode.title, story_text, language),
+        support=1 - len(missing) / len(written) if written else 1.0,
+        repetition=len(again),
+        filler=len(fillers),
+        mismatches=len(wrong),
+        examples={"unsupported": missing, "repeated": again, "filler": fillers, "mismatches": wrong},
+    )
+
+
+def run() -> Table:
+    table = Table(
+        "quality",
+        "Story quality offline (`python -m bench quality`)",
+        ["episode", "lang", "coverage", "title", "support", "repetition", "filler", "mismatches", "verdict"],
+    )
+    corpus = load_corpus()
+    with tempfile.TemporaryDirectory() as tmp:
+        scores = [(item, score_episode(item, Path(tmp))) for item in corpus]
+    for item, s in scores:
+        table.add(
+            item.episode.id,
+            item.transcript.language,
+            f"{s.coverage:.2f}",
+            f"{s.title:.2f}",
+            f"{s.support:.2f}",
+            s.repetition,
+            s.filler,
+            s.mismatches,
+            verdict(s.passed()),
+        )
+    n = len(scores)
+    overall = [
+        sum(s.coverage for _, s in scores) / n,
+        sum(s.title for _, s in scores) / n,
+        sum(s.support for _, s in scores) / n,
+    ]
+    counts = [sum(getattr(s, k) for _, s in scores) for k in ("repetition", "filler", "mismatches")]
+    table.add(
+        "**overall (offline:extractive)**",
+        "en+nl",
+        *(f"{v:.2f}" for v in overall),
+        *counts,
+        verdict(all(s.passed() for _, s in scores)),
+    )
+    table.add("target", "", "≥ 0.60", "", "1.00", 0, 0, 0, "")
+    table.notes += [
+        "coverage: share of the episode's listed key topics its newsletter story (blurb + highlights) names; "
+        "title: the same for the title's content words (not a target).",
+        "support: share of written sentences found verbatim in the transcript (fillers, [cues] and repeated "
+        "words aside); repetition, filler and mismatches are counts.",
+        "Backend: offline:extractive only. The OpenAI path is not scored: the fake server answers fixed "
+        "filler, so its numbers would measure the fake.",
+    ]
+    for item, s in scores:
+        for kind, found in s.examples.items():
+            if found:
+                shown = "; ".join(f"“{x[:70]}”" for x in found[:3])
+                table.notes.append(f"{item.episode.id}, {kind} ({len(found)}): {shown}")
+    return table
