@@ -79,3 +79,12 @@ def test_the_corpus_is_real_licensed_and_small() -> None:
         assert all(s.start <= s.end for s in c.transcript.segments)
     nasa = next(c for c in corpus if c.episode.id.startswith("en-hwhap"))
     assert {"Kay Taylor", "Gary Jordan (Host)"} <= {s.speaker for s in nasa.transcript.segments}
+
+
+def test_sentences_are_not_cut_after_titles_and_initials() -> None:
+    text = "At the U.S. Space and Rocket Center, Dr. Kay Taylor runs it. Next one.\nA line."
+    assert q.sentences(text) == [
+        "At the U.S. Space and Rocket Center, Dr. Kay Taylor runs it.",
+        "Next one.",
+        "A line.",
+    ]
