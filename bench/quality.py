@@ -23,7 +23,7 @@ import json
 import re
 import tempfile
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,7 +36,7 @@ from newsroom.models import Episode, Segment, Summary, Transcript
 from newsroom.newsletter.editor import draft_issue
 from newsroom.newsletter.issue import render_newsletter
 from newsroom.newsletter.notes import summary_note
-from newsroom.summaries.summarizer import make_summarizer
+from newsroom.summaries.summarizer import make_summarizer, text_values
 from newsroom.transcripts.captions import parse_transcript
 from tests.conftest import write_config
 
@@ -212,21 +212,11 @@ def language_mismatches(labels: Iterable[str], language: str, vocab: dict[str, s
 # What newsroom writes --------------------------------------------------------------------------------
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 def locale_strings() -> dict[str, list[str]]:
     """Every string of every built-in locale file, by language."""
     return {
-        p.stem: list(_strings(tomllib.loads(p.read_text(encoding="utf-8")))) for p in LOCALES.glob("*.toml")
+        p.stem: list(text_values(tomllib.loads(p.read_text(encoding="utf-8"))))
+        for p in LOCALES.glob("*.toml")
     }
 
 
@@ -268,7 +258,7 @@ def prose_fields(summary: Summary) -> list[str]:
 def summary_labels(summary: Summary) -> list[str]:
     """Names, chapter titles, entity names, short list items and keyword lead-ins ("Themes: a, b")."""
     data = summary.model_dump()
-    labels = [*(c["title"] for c in data["chapters"]), *_strings(data["entities"])]
+    labels = [*(c["title"] for c in data["chapters"]), *text_values(data["entities"])]
     for value in data.values():
         if isinstance(value, list):
             for item in value:
@@ -276,7 +266,7 @@ def summary_labels(summary: Summary) -> list[str]:
                     labels.append(item["name"])
                 elif isinstance(item, str) and len(item.split()) <= 6:
                     labels.append(item)
-    for text in _strings({k: v for k, v in data.items() if k not in NOT_PROSE}):
+    for text in text_values({k: v for k, v in data.items() if k not in NOT_PROSE}):
         labels += [m.group(2) for m in re.finditer(r"(?:^|\n|\. )([^\W\d][\w' ]{1,30}): ([^.:\n]+)\.", text)]
     return [label for label in labels if label.strip()]
 
