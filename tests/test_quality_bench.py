@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bench import quality as q
+from bench import _quality_metrics as q
+from bench.quality import CORPUS, load_corpus
 
 
 def test_topic_coverage_counts_alternatives_and_inflections() -> None:
@@ -68,12 +69,12 @@ def test_program_labels_reads_headings_and_lead_ins() -> None:
 
 
 def test_the_corpus_is_real_licensed_and_small() -> None:
-    corpus = q.load_corpus()
+    corpus = load_corpus()
     languages = [c.transcript.language for c in corpus]
     assert languages.count("en") >= 2 and languages.count("nl") >= 2
-    size = sum(p.stat().st_size for p in q.CORPUS.iterdir())
+    size = sum(p.stat().st_size for p in CORPUS.iterdir())
     assert size < 2_000_000
-    readme = (q.CORPUS / "README.md").read_text()
+    readme = (CORPUS / "README.md").read_text()
     for c in corpus:
         assert c.episode.id in readme and c.topics and c.episode.title
         assert c.transcript.duration > 240  # whole talks, not snippets
