@@ -262,3 +262,30 @@ def program_labels(markdown: str) -> list[str]:
         for m in re.finditer(r"(?:^|(?<=\. ))(?:- )?([^\W\d][\w' ]{1,30}):\s", line):
             out.append(m.group(1))
     return out
+
+
+def speakers_as_things(entities: dict[str, list[str]], speakers: Iterable[str]) -> list[str]:
+    """Names filed as anything but people (products, companies, ...) that are a speaker's name or
+    part of it: speakers are never products."""
+    names = [set(tokens(s)) - {"host", "guest"} for s in speakers]
+    return [
+        name
+        for kind, found in entities.items()
+        if kind != "people"
+        for name in found
+        if tokens(name) and any(set(tokens(name)) <= words for words in names if words)
+    ]
+
+
+INLINE_SPEAKER = re.compile(r"^([A-Z][\w'-]+(?: [A-Z][\w'-]+)?): ")
+
+
+def speakers_of(segments: Iterable[tuple[str | None, str]]) -> set[str]:
+    """Who speaks: the transcript's speaker labels, or a "Name: " at the start of a caption."""
+    out = set()
+    for speaker, text in segments:
+        if speaker:
+            out.add(speaker)
+        elif m := INLINE_SPEAKER.match(text):
+            out.add(m.group(1))
+    return out

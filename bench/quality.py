@@ -34,6 +34,8 @@ from bench._quality_metrics import (
     prose_fields,
     repeated,
     sentences,
+    speakers_as_things,
+    speakers_of,
     summary_labels,
     title_coverage,
     topic_coverage,
@@ -52,7 +54,7 @@ from tests.conftest import write_config
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 DAY = date(2026, 12, 2)
-TARGETS = {"coverage": 0.6, "support": 1.0, "repetition": 0, "filler": 0, "mismatches": 0}
+TARGETS = {"coverage": 0.6, "support": 1.0, "repetition": 0, "filler": 0, "mismatches": 0, "speakers": 0}
 
 # The corpus and one run ------------------------------------------------------------------------------
 
@@ -112,13 +114,14 @@ class Scores:
     repetition: int
     filler: int
     mismatches: int
+    speakers: int
     examples: dict[str, list[str]]
 
     def passed(self) -> bool:
         return (
             self.coverage >= TARGETS["coverage"]
             and self.support >= TARGETS["support"]
-            and self.repetition + self.filler + self.mismatches == 0
+            and self.repetition + self.filler + self.mismatches + self.speakers == 0
         )
 
 
@@ -139,6 +142,8 @@ def score_episode(item: CorpusEpisode, folder: Path) -> Scores:
     again = repeated([[story.blurb], [h.text for h in story.highlights]]) + repeated([prose_fields(summary)])
     fillers = filler_labels(summary_labels(summary), language)
     wrong = language_mismatches(program_labels(rendered), language, wording_vocabulary())
+    talking = speakers_of((seg.speaker, seg.text) for seg in item.transcript.segments)
+    things = speakers_as_things(summary.entities.model_dump(), talking)
     story_text = " ".join(story_sentences)
     lead = " ".join(sentences(item.transcript.text)[:4])
     return Scores(
@@ -150,7 +155,14 @@ def score_episode(item: CorpusEpisode, folder: Path) -> Scores:
         repetition=len(again),
         filler=len(fillers),
         mismatches=len(wrong),
-        examples={"unsupported": missing, "repeated": again, "filler": fillers, "mismatches": wrong},
+        speakers=len(things),
+        examples={
+            "unsupported": missing,
+            "repeated": again,
+            "filler": fillers,
+            "mismatches": wrong,
+            "speakers as things": things,
+        },
     )
 
 
@@ -169,6 +181,7 @@ def run() -> Table:
             "repetition",
             "filler",
             "mismatches",
+            "speakers as things",
             "verdict",
         ],
     )
@@ -187,6 +200,7 @@ def run() -> Table:
             s.repetition,
             s.filler,
             s.mismatches,
+            s.speakers,
             verdict(s.passed()),
         )
     n = len(scores)
@@ -197,7 +211,9 @@ def run() -> Table:
         sum(s.title for _, s in scores) / n,
         sum(s.support for _, s in scores) / n,
     ]
-    counts = [sum(getattr(s, k) for _, s in scores) for k in ("repetition", "filler", "mismatches")]
+    counts = [
+        sum(getattr(s, k) for _, s in scores) for k in ("repetition", "filler", "mismatches", "speakers")
+    ]
     table.add(
         "**overall (offline:extractive)**",
         "en+nl",
@@ -205,14 +221,15 @@ def run() -> Table:
         *counts,
         verdict(all(s.passed() for _, s in scores)),
     )
-    table.add("target", "", "≥ 0.60", "", "", "", "1.00", 0, 0, 0, "")
+    table.add("target", "", "≥ 0.60", "", "", "", "1.00", 0, 0, 0, 0, "")
     table.notes += [
         "coverage: share of the episode's listed key topics its newsletter story (blurb + highlights) names; "
         "note: the same for the whole summary note; "
         "lead-4: the same for a baseline story, the transcript's first four sentences, measured in the same run; "
         "title: the share of the title's content words the story names (not a target).",
         "support: share of written sentences found verbatim in the transcript (fillers, [cues] and repeated "
-        "words aside); repetition, filler and mismatches are counts.",
+        "words aside); repetition, filler, mismatches and speakers as things (a speaker's name filed as a "
+        "product or company) are counts.",
         "Backend: offline:extractive only. The OpenAI path is not scored: the fake server answers fixed "
         "filler, so its numbers would measure the fake.",
     ]

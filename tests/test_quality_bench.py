@@ -90,3 +90,16 @@ def test_sentences_are_not_cut_after_titles_and_initials() -> None:
         "Next one.",
         "A line.",
     ]
+
+
+def test_speakers_are_never_things() -> None:
+    speakers = q.speakers_of(
+        [
+            ("Kay Taylor", "Thanks a lot."),
+            (None, "Travis: When you first get started."),
+            (None, "Plain text."),
+        ]
+    )
+    assert speakers == {"Kay Taylor", "Travis"}
+    entities = {"people": ["Kay Taylor"], "companies": ["NASA"], "products": ["Kay", "Travis", "EarthKAM"]}
+    assert q.speakers_as_things(entities, speakers | {"Gary Jordan (Host)"}) == ["Kay", "Travis"]
