@@ -127,14 +127,18 @@ def title_coverage(title: str, story: str, language: str) -> float:
 LEAD_IN_LIST = re.compile(r"^([^\W\d][\w' ]{1,30}): ([^.:]+)\.?$")
 
 
-def unsupported(written: Iterable[str], transcript: str, language: str, own_wording: set[str]) -> list[str]:
-    """The sentences the transcript does not hold (newsroom's own wording aside). A lead-in list
-    ("Key subjects: a, b, c.") is held when each of its phrases is; its label is the mismatch
+def unsupported(
+    written: Iterable[str], sources: Iterable[str], language: str, own_wording: set[str]
+) -> list[str]:
+    """The sentences none of the sources holds: the transcript, and the publisher's description
+    (the host's own words, which a blurb may use). newsroom's own wording does not count. A lead-in
+    list ("Key subjects: a, b, c.") is held when each of its phrases is; its label is the mismatch
     metric's business, and its phrases' quality the filler metric's."""
-    source = " " + " ".join(spoken(transcript, language)) + " "
+    held_in = [" " + " ".join(spoken(source, language)) + " " for source in sources]
 
     def held(text: str) -> bool:
-        return f" {' '.join(spoken(text, language))} " in source
+        words = f" {' '.join(spoken(text, language))} "
+        return any(words in source for source in held_in)
 
     out = []
     for sentence in written:

@@ -3,13 +3,15 @@
 Each episode goes through the functions the pipeline uses: `make_summarizer(settings).summarize`,
 `draft_issue`, `summary_note` and `render_newsletter`. What is measured, per episode and overall:
 - coverage: the share of the episode's key topics (listed in bench/corpus/episodes.toml) that its
-  newsletter story (blurb and highlights) names; title: the same for the title's content words;
-- support: the share of the sentences the summarizer and editor wrote that the transcript holds
-  (spoken fillers and repeated words aside), newsroom's own wording from the locale files excepted;
+  newsletter story (blurb and highlights) names; note, lead-4 and title: see the README;
+- support: the share of the sentences the summarizer and editor wrote that the transcript (or the
+  publisher's description) holds, spoken fillers and repeated words aside, newsroom's own wording
+  from the locale files excepted;
 - repetition: sentences said twice within the story, or twice across the summary's sections;
 - filler: labels (item names, chapter titles, keyword lists, entity names) made mostly of stopwords
   or spoken fillers;
-- mismatches: headings and lead-ins ("Themes:") in another language than the output's.
+- mismatches: headings and lead-ins ("Themes:") in another language than the output's;
+- speakers as things: a speaker's name filed as a product or a company.
 
 Only the offline summarizer is measured. The OpenAI path needs a model: the fake server in
 tests/fakes answers fixed filler, so its numbers would describe the fake, not a summarizer.
@@ -138,7 +140,7 @@ def score_episode(item: CorpusEpisode, folder: Path) -> Scores:
     note = summary_note(item.episode, summary, item.transcript.backend, settings)
     rendered = note + "\n" + render_newsletter(draft.newsletter, settings)["md"]
     written = story_sentences + [s for t in prose_fields(summary) for s in sentences(t)]
-    missing = unsupported(written, item.transcript.text, language, own_wording())
+    missing = unsupported(written, [item.transcript.text, item.episode.description], language, own_wording())
     again = repeated([[story.blurb], [h.text for h in story.highlights]]) + repeated([prose_fields(summary)])
     fillers = filler_labels(summary_labels(summary), language)
     wrong = language_mismatches(program_labels(rendered), language, wording_vocabulary())
@@ -227,7 +229,7 @@ def run() -> Table:
         "note: the same for the whole summary note; "
         "lead-4: the same for a baseline story, the transcript's first four sentences, measured in the same run; "
         "title: the share of the title's content words the story names (not a target).",
-        "support: share of written sentences found verbatim in the transcript (fillers, [cues] and repeated "
+        "support: share of written sentences found verbatim in the transcript or the description (fillers, [cues] and repeated "
         "words aside); repetition, filler, mismatches and speakers as things (a speaker's name filed as a "
         "product or company) are counts.",
         "Backend: offline:extractive only. The OpenAI path is not scored: the fake server answers fixed "

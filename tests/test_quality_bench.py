@@ -30,10 +30,13 @@ def test_unsupported_allows_dropped_fillers_and_repeats_but_nothing_else() -> No
         "Het is een model van Google.",  # not said
         "Onderwerpen: sora, gpt-5.",  # one phrase not said
     ]
-    assert q.unsupported(written, transcript, "nl", set()) == written[3:]
+    assert q.unsupported(written, [transcript], "nl", set()) == written[3:]
     # newsroom's own wording (locale phrases) is not the transcript's to hold
     own = {"het is een model van google"}
-    assert q.unsupported(written, transcript, "nl", own) == written[4:]
+    assert q.unsupported(written, [transcript], "nl", own) == written[4:]
+    # the publisher's description is the host's own words: a blurb may take a sentence from it
+    description = "Het is een model van Google."
+    assert q.unsupported(written, [transcript, description], "nl", set()) == written[4:]
 
 
 def test_repeated_finds_copies_and_sentences_inside_others() -> None:
