@@ -129,11 +129,11 @@ class LLMConfig(Strict):
     requests_per_minute: int = Field(300, ge=1)
     concurrency: int = Field(4, ge=1, le=32)
     temperature: float = Field(0.2, ge=0, le=2)
-    summary_prompt: str = Field("episode.v2", description="Prompt file under prompts/summarize/.")
+    summary_prompt: str = Field("episode.v3", description="Prompt file under prompts/summarize/.")
     reduce_prompt: str = Field(
-        "reduce.v1", description="Prompt under prompts/summarize/ that combines the parts of a long episode."
+        "reduce.v2", description="Prompt under prompts/summarize/ that combines the parts of a long episode."
     )
-    editor_prompt: str = Field("editor.v1", description="Prompt file under prompts/newsletter/.")
+    editor_prompt: str = Field("editor.v2", description="Prompt file under prompts/newsletter/.")
     chunk_tokens: int = Field(
         12000,
         ge=500,

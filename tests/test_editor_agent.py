@@ -180,7 +180,7 @@ def test_scripted_tool_calls_choose_and_order_the_stories(tmp_path, fake_openai)
             "SELECT stage, prompt_version, cost_usd FROM calls WHERE run_id='run-ed'"
         ).fetchall()
     assert len(rows) == 4 and {r[0] for r in rows} == {"editor"}
-    assert rows[0][1].startswith("editor.v1@") and draft.cost_usd == pytest.approx(
+    assert rows[0][1].startswith("editor.v2@") and draft.cost_usd == pytest.approx(
         sum(r[2] for r in rows), abs=1e-6
     )
 

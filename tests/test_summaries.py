@@ -153,7 +153,7 @@ def test_three_hour_transcript_is_covered_whole_concurrently(tmp_path, fake_open
     with store.connect() as db:
         rows = db.execute("SELECT prompt_version, input_tokens FROM calls WHERE run_id='run-1'").fetchall()
     assert len(rows) == len(maps) + summarizer.last_stats.reduce_calls
-    assert {r[0].split("@")[0] for r in rows} == {"episode.v2", "reduce.v1"}
+    assert {r[0].split("@")[0] for r in rows} == {"episode.v3", "reduce.v2"}
     assert all(r[1] > 0 for r in rows)
 
 

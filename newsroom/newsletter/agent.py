@@ -111,6 +111,8 @@ class EditorTools:
                 "published": e.published.date().isoformat() if e.published else None,
                 "minutes": round((e.duration or self._duration(e.id)) / 60, 1),
                 "main_topic": self.summaries[e.id].main_topic[:400],
+                # The publisher's own words on the episode: the blurb should cover them.
+                "description": e.description[:400],
             }
             for e in self.episodes.values()
         ]

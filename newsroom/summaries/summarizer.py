@@ -242,14 +242,14 @@ def _is_invalid_json(exc: Exception) -> bool:
 def output_problem(content: BaseModel) -> str | None:
     """Why this output must not be published (code fences, repeated text), or None."""
     data = content.model_dump()
-    texts = list(_strings(data))
+    texts = list(text_values(data))
     for text in texts:
         if "```" in text:
             return "it contains a Markdown code fence"
         if _repeats_itself(text):
             return "it repeats a passage of text"
     # A summary pasted again into another field (quotes are verbatim by design, so they may recur).
-    prose = [t for k, v in data.items() if k != "notable_quotes" for t in _strings(v)]
+    prose = [t for k, v in data.items() if k != "notable_quotes" for t in text_values(v)]
     seen: set[str] = set()
     for text in prose:
         for sentence in set(_sentences(text)):
@@ -259,15 +259,16 @@ def output_problem(content: BaseModel) -> str | None:
     return None
 
 
-def _strings(value: Any) -> Any:
+def text_values(value: Any) -> Any:
+    """Every string inside a dumped model: dict values and list items, at any depth."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _strings(v)
+            yield from text_values(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from text_values(v)
 
 
 def _sentences(text: str) -> list[str]:
