@@ -41,9 +41,11 @@ def run_episode(
     stage = "fetch"
     try:
         fetched = fetch_episode(episode, settings)
+        outcome.fallbacks = fetched.fallbacks
         stage = "transcribe"
         transcript = transcribe_episode(episode, fetched, settings, run_id, force)
         outcome.transcript_backend = transcript.backend
+        outcome.language = transcript.language
         outcome.corrections = transcript.corrections
         stage = "summarize"
         summary = summarize_episode(episode, transcript, settings, run_id, force)

@@ -97,6 +97,12 @@ class Transcript(Model):
     def duration(self) -> float:
         return max((s.end for s in self.segments), default=0.0)
 
+    @property
+    def timed(self) -> bool:
+        """Whether its seconds mean anything: untimed text (plain, HTML without <time>, articles)
+        sits at 0 s throughout."""
+        return any(s.end > 0 for s in self.segments)
+
 
 class NamedItem(Model):
     name: str
@@ -184,6 +190,10 @@ class EpisodeOutcome(Model):
     corrections: dict[str, int] = Field(
         default_factory=dict, description="Glossary fixes in the transcript: right spelling -> count."
     )
+    fallbacks: list[str] = Field(
+        default_factory=list, description="Routes passed over on the way to a transcript, each with why."
+    )
+    language: str | None = Field(None, description="Spoken language, as configured, listed or detected.")
 
 
 class EpisodeResult(Model):

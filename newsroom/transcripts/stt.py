@@ -214,6 +214,7 @@ class OpenAITranscriber(SpeechToText):
                     start=float(_get(s, "start")),
                     end=float(_get(s, "end")),
                     text=str(_get(s, "text")).strip(),
+                    speaker=_speaker(s) if diarize else None,
                 )
                 for s in raw_segments
                 if str(_get(s, "text")).strip()
@@ -224,6 +225,12 @@ class OpenAITranscriber(SpeechToText):
 
 def _get(obj: Any, key: str) -> Any:
     return obj[key] if isinstance(obj, dict) else getattr(obj, key)
+
+
+def _speaker(segment: Any) -> str | None:
+    """gpt-4o-transcribe-diarize's label ("A", "B", or a known speaker's name)."""
+    label = segment.get("speaker") if isinstance(segment, dict) else getattr(segment, "speaker", None)
+    return str(label).strip() or None if label else None
 
 
 def spread_text(text: str, duration: float) -> list[Segment]:

@@ -114,6 +114,7 @@ def stitch(results: list[tuple[Window, list[Segment]]]) -> list[Segment]:
                 start=round(s.start + window.start, 2),
                 end=round(s.end + window.start, 2),
                 text=s.text.strip(),
+                speaker=s.speaker,
             )
             for s in segments
             if s.text.strip()
@@ -152,7 +153,7 @@ def _drop_seam_duplicates(
             drop -= len(words)
             continue
         if drop:
-            seg = Segment(start=seg.start, end=seg.end, text=" ".join(words[drop:]))
+            seg = seg.model_copy(update={"text": " ".join(words[drop:])})
             drop = 0
         out.append(seg)
     return out
