@@ -51,15 +51,26 @@ class Episode(Model):
         "from the web, ...), with why; the item fails with them instead of being fetched.",
     )
 
+    page_seeks: bool = Field(
+        False, description="Its page's player honours `#t=` (the source's `page_timestamps`)."
+    )
+    untimed: bool = Field(False, description="Its transcript has no times (plain text): links go to the page.")
+
+    @property
+    def has_timeline(self) -> bool:
+        """Whether a second into it can be linked: not for articles or untimed transcripts."""
+        return self.kind != "article" and not self.untimed
+
     def link_at(self, seconds: float) -> str:
-        """A link that opens the episode at this second: YouTube's `t=`, else a media fragment `#t=`
-        on the audio (browsers and most players honour it); articles have no timeline."""
+        """A link that opens the episode at this second, with the platform's own deep link: YouTube's
+        `t=`; else the page's `#t=` when its player honours it (`page_seeks`); else a media fragment
+        `#t=` on the audio (browsers and most players honour it). Without a timeline: the page."""
         s = max(0, int(seconds))
         if self.kind == "youtube" and self.video_id:
             return f"https://www.youtube.com/watch?v={self.video_id}&t={s}s"
-        if self.kind == "article":
+        if not self.has_timeline:
             return self.url
-        base = self.media_url or self.url
+        base = self.url if self.page_seeks or not self.media_url else self.media_url
         return f"{base.split('#')[0]}#t={s}"
 
 
@@ -159,6 +170,8 @@ class NewsletterItem(Model):
     title: str
     blurb: str
     link: str = Field(description="Timestamped link into the source.")
+    page: str = Field("", description="The item's page (episode page, watch URL, article): the headline's link.")
+    timed: bool = Field(True, description="Whether its highlights link to a second (not for articles).")
     source_name: str = ""
     highlights: list[Highlight] = Field(default_factory=list)
 

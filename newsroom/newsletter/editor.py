@@ -65,6 +65,8 @@ def deterministic_item(episode: Episode, summary: Summary) -> NewsletterItem:
         title=episode.title,
         blurb=defang(first_sentences(summary.main_topic))[0],
         link=episode.link_at(first),
+        page=episode.url,
+        timed=episode.has_timeline,
         source_name=episode.source_name,
         highlights=[
             Highlight(text=defang(t.text)[0], link=episode.link_at(t.timestamp))
@@ -193,6 +195,8 @@ def ground_story(
         title=headline,
         blurb=blurb,
         link=episode.link_at(at),
+        page=episode.url,
+        timed=episode.has_timeline,
         source_name=episode.source_name,
         highlights=highlights,
     )

@@ -119,6 +119,7 @@ def discover_feed(source: SourceConfig, settings: Settings) -> list[Episode]:
                 thumbnail=links.take((entry.get("image") or {}).get("href"), report=False),
                 language=language,
                 output_language=source.output_language,
+                page_seeks=source.page_timestamps and page != media_url,
                 transcript_urls=[(url, t) for u, t in transcripts.get(index, []) if (url := links.take(u))],
                 refused_links=links.refused,
             )
