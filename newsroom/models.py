@@ -54,7 +54,9 @@ class Episode(Model):
     page_seeks: bool = Field(
         False, description="Its page's player honours `#t=` (the source's `page_timestamps`)."
     )
-    untimed: bool = Field(False, description="Its transcript has no times (plain text): links go to the page.")
+    untimed: bool = Field(
+        False, description="Its transcript has no times (plain text): links go to the page."
+    )
 
     @property
     def has_timeline(self) -> bool:
@@ -95,6 +97,7 @@ class Segment(Model):
 class Transcript(Model):
     episode_id: str
     language: str | None = None
+    language_detected: bool = Field(False, description="The language was heard by the model, not given.")
     provenance: Provenance
     backend: str = Field(description="What produced it: 'feed:vtt', 'captions:json3', 'local:tiny.en', ...")
     segments: list[Segment]
@@ -170,7 +173,9 @@ class NewsletterItem(Model):
     title: str
     blurb: str
     link: str = Field(description="Timestamped link into the source.")
-    page: str = Field("", description="The item's page (episode page, watch URL, article): the headline's link.")
+    page: str = Field(
+        "", description="The item's page (episode page, watch URL, article): the headline's link."
+    )
     timed: bool = Field(True, description="Whether its highlights link to a second (not for articles).")
     source_name: str = ""
     highlights: list[Highlight] = Field(default_factory=list)

@@ -17,6 +17,7 @@ from pathlib import Path
 from newsroom.models import Episode, Segment, Transcript
 from newsroom.sources.article import article_segments
 from newsroom.sources.base import Fetched
+from newsroom.transcripts.bundled import ModelConfigError
 from newsroom.transcripts.captions import longest_overlap, parse_transcript, remove_rolling_duplicates
 from newsroom.transcripts.glossary import Glossary
 from newsroom.transcripts.media import Window
@@ -201,6 +202,8 @@ def transcribe_windows(
     outputs = run_groups([group_worker(g) for g in plan])
     if failures:
         first = min(failures)
+        if isinstance(failures[first], ModelConfigError):
+            raise failures[first]  # a setting to change, not a window to redo
         names = ", ".join(
             f"{i + 1} ({windows[i].start:.0f}-{windows[i].end:.0f} s)" for i in sorted(failures)
         )
