@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 Provenance = Literal["feed", "captions", "asr", "article"]
 EpisodeStatus = Literal["done", "failed", "skipped", "cached"]
@@ -126,6 +127,9 @@ class NamedItem(Model):
 class TimedText(Model):
     text: str
     timestamp: float = Field(ge=0, description="Seconds into the episode.")
+    # Filled by newsroom from the transcript line a quote is found in, never asked of a model: left
+    # out of the JSON schema that structured outputs send.
+    speaker: SkipJsonSchema[str | None] = None
 
 
 class Entities(Model):

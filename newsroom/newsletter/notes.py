@@ -179,6 +179,8 @@ def write_episode_notes(
     library: Library | None = None,
 ) -> list[Path]:
     """transcript.md (and summary.md once there is a summary) in the episode's library folder."""
+    if not transcript.timed and episode.has_timeline:  # plain text: no second to link to
+        episode = episode.model_copy(update={"untimed": True})
     folder = store.episode_dir(episode.id)
     related = related_episodes(store, episode, summary, library=library) if summary else []
     note = folder / "transcript.md"
