@@ -98,14 +98,15 @@ def _package_data(package: str) -> Path:
         ) from exc
 
 
-def joined_base(cache: Path | None = None) -> Path:
-    """The base model folder in the cache, joined and verified on first use."""
+def joined_base(cache: Path | None = None, parts: tuple[Path, Path] | None = None) -> Path:
+    """The base model folder in the cache, joined and verified on first use. `parts` are the two
+    packages' data folders (found with importlib.resources unless given)."""
     target = (cache or cache_dir()) / f"whisper-base-{BASE_SHA256[:12]}"
     with _lock:
         if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == BASE_SIZE:
             return target
         shutil.rmtree(target, ignore_errors=True)  # a folder someone changed: join it again
-        part1, part2 = (_package_data(p) for p in BASE_PACKAGES)
+        part1, part2 = parts or tuple(_package_data(p) for p in BASE_PACKAGES)
         halves = [part1 / "model.bin.part1", part2 / "model.bin.part2"]
         for half, package in zip(halves, BASE_PACKAGES, strict=True):
             if not half.is_file():
