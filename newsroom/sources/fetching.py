@@ -49,7 +49,7 @@ def fetch_feed_transcript(
         try:
             data = read_location(_as_location(url), settings, max_bytes=20_000_000)
         except Exception as exc:
-            fallbacks.append(f"transcript {url} ({fmt}) unreachable: {str(exc)[:160]}; trying the next")
+            fallbacks.append(f"transcript {url} ({fmt}) unreachable: {str(exc)[:300]}; trying the next")
             continue
         if problem := unreadable(data, fmt):
             fallbacks.append(f"transcript {url} ({fmt}) unreadable: {problem}; trying the next")
