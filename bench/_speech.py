@@ -75,13 +75,13 @@ def reference_text(words: int, seed: int = 7) -> str:
     return " ".join(sentences)
 
 
-def espeak_file(text: str, out: Path, rate: int = 165) -> Path:
+def espeak_file(text: str, out: Path, rate: int = 165, voice: str = "en-us") -> Path:
     if shutil.which("espeak-ng") is None:
         raise SystemExit("espeak-ng is needed for this benchmark: apt-get install espeak-ng")
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists():
         tmp = out.with_suffix(".tmp.wav")
-        subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(rate), "-w", str(tmp), text], check=True)
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(tmp), text], check=True)
         tmp.replace(out)
     return out
 
