@@ -120,3 +120,14 @@ def long_mp3(seconds: int = 7200) -> Path:
     )
     tmp.replace(out)
     return out
+
+
+def word_error_rate(ref: list[str], hyp: list[str]) -> float:
+    """Word error rate in percent: word-level edit distance over the reference length."""
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        current = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
+        previous = current
+    return 100.0 * previous[-1] / max(1, len(ref))

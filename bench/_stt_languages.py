@@ -11,7 +11,7 @@ import re
 import time
 from pathlib import Path
 
-from bench._speech import CACHE, espeak_file, reference_text
+from bench._speech import CACHE, espeak_file, reference_text, word_error_rate
 from bench.common import Table
 from newsroom.transcripts.bundled import ENGLISH_MODEL, MULTILINGUAL_MODEL
 from newsroom.transcripts.media import probe_duration
@@ -47,15 +47,8 @@ def words(text: str) -> list[str]:
 
 
 def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate in percent (word-level edit distance over the reference length), any script."""
-    ref, hyp = words(reference), words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return 100.0 * previous[-1] / max(1, len(ref))
+    """Word error rate in percent, on the words `words` keeps."""
+    return word_error_rate(words(reference), words(hypothesis))
 
 
 def direct(stt: LocalWhisper, audio: Path, language: str) -> str:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._speech import CACHE, espeak_file, reference_text
+from bench._speech import CACHE, espeak_file, reference_text, word_error_rate
 from bench._stt_languages import run as run_languages
 from bench.common import Table, verdict
 from newsroom.models import Segment
@@ -34,15 +34,8 @@ def normalize(text: str) -> list[str]:
 
 
 def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate in percent: word-level edit distance over the reference length."""
-    ref, hyp = normalize(reference), normalize(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return 100.0 * previous[-1] / max(1, len(ref))
+    """Word error rate in percent, on the words `normalize` keeps."""
+    return word_error_rate(normalize(reference), normalize(hypothesis))
 
 
 def direct(stt: LocalWhisper, audio: Path) -> str:
