@@ -100,6 +100,14 @@ def test_speaker_labels(line, expected):
     assert split_speaker(line) == expected
 
 
+def test_a_lone_label_like_phrase_in_a_file_without_speakers_stays_words():
+    srt = "1\n00:00:01,000 --> 00:00:02,000\nWelcome to Loop FM.\n\n2\n00:00:02,000 --> 00:00:04,000\nMarket update: Anthropic news.\n"
+    assert [(s.speaker, s.text) for s in parse_transcript(srt, "srt")] == [
+        (None, "Welcome to Loop FM."),
+        (None, "Market update: Anthropic news."),
+    ]
+
+
 def test_an_empty_or_broken_transcript_is_a_clear_error():
     with pytest.raises(CaptionError, match="no <p> paragraphs"):
         parse_transcript("<html><body>nothing</body></html>", "text/html")

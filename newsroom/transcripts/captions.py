@@ -22,7 +22,7 @@ from newsroom.transcripts.formats import (
     parse_html,
     parse_plain,
     parse_podcast_json,
-    split_speaker,
+    take_labels,
 )
 
 
@@ -85,10 +85,11 @@ def parse_vtt(data: str) -> list[Segment]:
         captions = webvtt.from_string(data)
     except MalformedFileError as exc:
         raise CaptionError(f"malformed WebVTT: {exc}") from exc
+    cues = captions.captions
+    labels = take_labels([_clean(c.raw_text) for c in cues])
     segments = []
-    for c in captions.captions:
+    for c, (speaker, text) in zip(cues, labels, strict=True):
         voice = _VOICE.search(c.raw_text)
-        speaker, text = split_speaker(_clean(c.raw_text))
         segments.append(
             Segment(
                 start=c.start_time.in_milliseconds() / 1000,

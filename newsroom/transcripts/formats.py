@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from html.parser import HTMLParser
 
 from newsroom.models import Segment
@@ -27,7 +28,12 @@ _LABEL = re.compile(
     rf"^\s*(?:>>\s*)?(?P<name>{_NAME_WORD}(?:\s+(?:{_PARTICLES}|{_NAME_WORD})){{0,3}})\s*:\s+(?=\S)"
 )
 # Words that start a sentence followed by a colon but name nobody.
-_NOT_NAMES = {"note", "update", "warning", "question", "answer", "example", "tip", "step", "edit", "ps"}
+_NOT_NAMES = {
+    "note", "update", "warning", "question", "answer", "example", "tip", "step", "edit", "ps", "today",
+    "now", "so", "yes", "no", "well", "here", "remember", "first", "second", "third", "finally", "also",
+    "but", "and", "okay", "ok", "listen", "look", "summary", "conclusion", "intro", "outro", "chapter",
+    "vandaag", "nu", "dus", "ja", "nee", "let op", "vraag", "antwoord",
+}  # fmt: skip
 
 
 def split_speaker(text: str) -> tuple[str | None, str]:
@@ -36,6 +42,18 @@ def split_speaker(text: str) -> tuple[str | None, str]:
     if not match or len(match.group("name")) > 40 or match.group("name").lower() in _NOT_NAMES:
         return None, text
     return match.group("name").strip(), text[match.end() :]
+
+
+def take_labels(texts: list[str]) -> list[tuple[str | None, str]]:
+    """(speaker, words) for each cue or paragraph of one file. A `Name:` is taken for a speaker only
+    when the file uses labels: some name labels two turns or more, or every paragraph is labelled.
+    A lone "Today: Anthropic news." in a file without speakers stays words."""
+    found = [split_speaker(t) for t in texts]
+    names = Counter(name for name, _ in found if name)
+    labelled = sum(names.values())
+    if not (any(n >= 2 for n in names.values()) or (labelled >= 2 and labelled == len(texts))):
+        return [(None, t) for t in texts]
+    return found
 
 
 def carry_speakers(segments: list[Segment]) -> list[Segment]:
@@ -88,11 +106,8 @@ def parse_plain(data: str) -> list[Segment]:
     blocks = [b for b in re.split(r"\n\s*\n", data.replace("\r\n", "\n")) if b.strip()]
     if len(blocks) == 1:  # no blank lines: every line is a turn
         blocks = [line for line in blocks[0].splitlines() if line.strip()] if blocks else []
-    turns: list[tuple[float | None, str | None, str]] = []
-    for block in blocks:
-        speaker, text = split_speaker(" ".join(block.split()))
-        turns.append((None, speaker, text))
-    return carry_speakers(turn_segments(turns))
+    labels = take_labels([" ".join(block.split()) for block in blocks])
+    return carry_speakers(turn_segments([(None, speaker, text) for speaker, text in labels]))
 
 
 class _HTMLTranscript(HTMLParser):
