@@ -145,6 +145,8 @@ def speech_to_text(
     # The spoken language: the source's or the feed's, else what the model hears in the first 30 s
     # (recorded on the transcript, never translated). A model that cannot do it stops here, before any
     # window is cut: that is a setting to change, not a window to retry.
+    # Windows are planned first: planning is what finds an unreadable file, and says so.
+    windows = plan_episode_windows(media, stt.max_window_seconds, t.max_chunk_mb, t.chunk_overlap_seconds)
     language = episode.language or None
     detected = False
     if language is None and (language := stt.detect_language(media)):
@@ -152,7 +154,6 @@ def speech_to_text(
     stt.check_language(language)
     stt = stt.for_language(language)
     stt.check_language(language)
-    windows = plan_episode_windows(media, stt.max_window_seconds, t.max_chunk_mb, t.chunk_overlap_seconds)
     done = [0]
     key = f"{episode.id}:transcribe"
     report(key, f"transcribe {episode.title[:40]}", 0, len(windows))
