@@ -33,10 +33,11 @@ def main(argv: list[str]) -> int:
     failed = False
     for name in chosen:
         module = importlib.import_module(f"bench.{name}")
-        table = module.run()
-        print(table.markdown())
-        print(f"written to {table.write()}\n")
-        failed |= any("FAIL" in cell for row in table.rows for cell in row)
+        result = module.run()
+        for table in result if isinstance(result, list) else [result]:  # a bench may write several
+            print(table.markdown())
+            print(f"written to {table.write()}\n")
+            failed |= any("FAIL" in cell for row in table.rows for cell in row)
     return 1 if failed else 0
 
 

@@ -75,13 +75,13 @@ def reference_text(words: int, seed: int = 7) -> str:
     return " ".join(sentences)
 
 
-def espeak_file(text: str, out: Path, rate: int = 165) -> Path:
+def espeak_file(text: str, out: Path, rate: int = 165, voice: str = "en-us") -> Path:
     if shutil.which("espeak-ng") is None:
         raise SystemExit("espeak-ng is needed for this benchmark: apt-get install espeak-ng")
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists():
         tmp = out.with_suffix(".tmp.wav")
-        subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(rate), "-w", str(tmp), text], check=True)
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(tmp), text], check=True)
         tmp.replace(out)
     return out
 
@@ -120,3 +120,14 @@ def long_mp3(seconds: int = 7200) -> Path:
     )
     tmp.replace(out)
     return out
+
+
+def word_error_rate(ref: list[str], hyp: list[str]) -> float:
+    """Word error rate in percent: word-level edit distance over the reference length."""
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        current = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
+        previous = current
+    return 100.0 * previous[-1] / max(1, len(ref))

@@ -1,4 +1,5 @@
-"""Local speech-to-text: what chunking costs in accuracy and speed.
+"""Local speech-to-text: what chunking costs in accuracy and speed, and each shipped model per
+language (bench/_stt_languages.py, written to results/stt-languages.md).
 
 Targets (issue #3), on >= 10 minutes of generated speech with the bundled tiny.en model:
 - word error rate of our chunked transcription within 0.5 points of transcribing the file whole;
@@ -14,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._speech import CACHE, espeak_file, reference_text
+from bench._speech import CACHE, espeak_file, reference_text, word_error_rate
+from bench._stt_languages import run as run_languages
 from bench.common import Table, verdict
 from newsroom.models import Segment
 from newsroom.transcripts.media import cut_window, plan_episode_windows, probe_duration
@@ -32,15 +34,8 @@ def normalize(text: str) -> list[str]:
 
 
 def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate in percent: word-level edit distance over the reference length."""
-    ref, hyp = normalize(reference), normalize(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return 100.0 * previous[-1] / max(1, len(ref))
+    """Word error rate in percent, on the words `normalize` keeps."""
+    return word_error_rate(normalize(reference), normalize(hypothesis))
 
 
 def direct(stt: LocalWhisper, audio: Path) -> str:
@@ -88,12 +83,17 @@ def timed(fn: Any, *args: Any) -> tuple[float, float, str]:
     return time.perf_counter() - wall, cpu_seconds() - cpu, text
 
 
-def run() -> Table:
+def run() -> list[Table]:
+    """The chunking table (issue #3) and the per-language table (issue 12)."""
+    return [run_chunking(), run_languages()]
+
+
+def run_chunking() -> Table:
     text = reference_text(WORDS, seed=11)
     audio = espeak_file(text, CACHE / f"speech-{WORDS}-words.wav")
     duration = probe_duration(audio)
     assert duration >= 600, f"need at least 10 minutes of speech, got {duration:.0f} s"
-    stt = LocalWhisper()
+    stt = LocalWhisper("tiny.en")
     workdir = CACHE / "stt-windows"
     workdir.mkdir(parents=True, exist_ok=True)
     _load_whisper(stt.path, stt.compute_type)  # loading is not part of either measurement

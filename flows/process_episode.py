@@ -15,8 +15,10 @@ from newsroom.models import Episode, EpisodeOutcome, EpisodeResult
 from newsroom.ops.limits import ensure_stage_limits
 from newsroom.ops.notify import notify_failure
 from newsroom.secrets import install_redaction, redact
+from newsroom.selection import config_failure_reason, settings_mark
 from newsroom.sources import check_kinds, episode_for_url
 from newsroom.store import Store
+from newsroom.transcripts.bundled import ModelConfigError
 from tasks.fetch import fetch_episode
 from tasks.summarize import summarize_episode
 from tasks.transcribe import transcribe_episode
@@ -41,16 +43,21 @@ def run_episode(
     stage = "fetch"
     try:
         fetched = fetch_episode(episode, settings)
+        outcome.fallbacks = fetched.fallbacks
         stage = "transcribe"
         transcript = transcribe_episode(episode, fetched, settings, run_id, force)
         outcome.transcript_backend = transcript.backend
+        outcome.language = transcript.language
         outcome.corrections = transcript.corrections
         stage = "summarize"
         summary = summarize_episode(episode, transcript, settings, run_id, force)
         outcome.summary_backend = summary.backend
     except Exception as exc:
         outcome.status, outcome.stage, outcome.reason = "failed", stage, describe(exc)
-        store.set_episode_status(episode.id, "failed", f"{stage}: {outcome.reason}")
+        stored = f"{stage}: {outcome.reason}"
+        if isinstance(exc, ModelConfigError):  # the same settings would fail the same way next run
+            stored = config_failure_reason(stored, settings_mark(settings))
+        store.set_episode_status(episode.id, "failed", stored)
         summary = None
     else:
         store.set_episode_status(episode.id, "done")

@@ -23,7 +23,7 @@ from newsroom.ops.notify import notify_failure
 from newsroom.ops.run_options import DEFAULT_OPTIONS, DigestOptions, apply_options
 from newsroom.ops.runners import episode_task_runner
 from newsroom.secrets import install_redaction
-from newsroom.selection import distinct_episodes, select
+from newsroom.selection import distinct_episodes, select, settings_mark
 from newsroom.sources import check_kinds, kind_of
 from newsroom.sources.ytdlp import youtube_runtime_warning
 from newsroom.store import Store
@@ -175,6 +175,7 @@ def choose(
         settings.max_episodes,
         settings.max_attempts,
         force,
+        settings_mark(settings),
     )
     for skip in skipped:
         report.skipped(skip.episode, skip.reason)

@@ -51,6 +51,10 @@ class SourceConfig(Strict):
         "when left out (newsroom.sources.kind_of).",
     )
     language: str | None = Field(None, description="Spoken language of this source (ISO 639-1), e.g. 'nl'.")
+    page_timestamps: bool = Field(
+        False,
+        description="The episode pages' player seeks to `#t=`: timestamp links open the page, not the audio.",
+    )
     output_language: str | None = Field(
         None, description="Language of its summaries; the global one if unset."
     )

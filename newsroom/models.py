@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 Provenance = Literal["feed", "captions", "asr", "article"]
 EpisodeStatus = Literal["done", "failed", "skipped", "cached"]
@@ -51,15 +52,28 @@ class Episode(Model):
         "from the web, ...), with why; the item fails with them instead of being fetched.",
     )
 
+    page_seeks: bool = Field(
+        False, description="Its page's player honours `#t=` (the source's `page_timestamps`)."
+    )
+    untimed: bool = Field(
+        False, description="Its transcript has no times (plain text): links go to the page."
+    )
+
+    @property
+    def has_timeline(self) -> bool:
+        """Whether a second into it can be linked: not for articles or untimed transcripts."""
+        return self.kind != "article" and not self.untimed
+
     def link_at(self, seconds: float) -> str:
-        """A link that opens the episode at this second: YouTube's `t=`, else a media fragment `#t=`
-        on the audio (browsers and most players honour it); articles have no timeline."""
+        """A link that opens the episode at this second, with the platform's own deep link: YouTube's
+        `t=`; else the page's `#t=` when its player honours it (`page_seeks`); else a media fragment
+        `#t=` on the audio (browsers and most players honour it). Without a timeline: the page."""
         s = max(0, int(seconds))
         if self.kind == "youtube" and self.video_id:
             return f"https://www.youtube.com/watch?v={self.video_id}&t={s}s"
-        if self.kind == "article":
+        if not self.has_timeline:
             return self.url
-        base = self.media_url or self.url
+        base = self.url if self.page_seeks or not self.media_url else self.media_url
         return f"{base.split('#')[0]}#t={s}"
 
 
@@ -84,6 +98,7 @@ class Segment(Model):
 class Transcript(Model):
     episode_id: str
     language: str | None = None
+    language_detected: bool = Field(False, description="The language was heard by the model, not given.")
     provenance: Provenance
     backend: str = Field(description="What produced it: 'feed:vtt', 'captions:json3', 'local:tiny.en', ...")
     segments: list[Segment]
@@ -97,6 +112,12 @@ class Transcript(Model):
     def duration(self) -> float:
         return max((s.end for s in self.segments), default=0.0)
 
+    @property
+    def timed(self) -> bool:
+        """Whether its seconds mean anything: untimed text (plain, HTML without <time>, articles)
+        sits at 0 s throughout."""
+        return any(s.end > 0 for s in self.segments)
+
 
 class NamedItem(Model):
     name: str
@@ -106,6 +127,9 @@ class NamedItem(Model):
 class TimedText(Model):
     text: str
     timestamp: float = Field(ge=0, description="Seconds into the episode.")
+    # Filled by newsroom from the transcript line a quote is found in, never asked of a model: left
+    # out of the JSON schema that structured outputs send.
+    speaker: SkipJsonSchema[str | None] = None
 
 
 class Entities(Model):
@@ -156,6 +180,10 @@ class NewsletterItem(Model):
     title: str
     blurb: str
     link: str = Field(description="Timestamped link into the source.")
+    page: str = Field(
+        "", description="The item's page (episode page, watch URL, article): the headline's link."
+    )
+    timed: bool = Field(True, description="Whether its highlights link to a second (not for articles).")
     source_name: str = ""
     highlights: list[Highlight] = Field(default_factory=list)
 
@@ -187,6 +215,10 @@ class EpisodeOutcome(Model):
     corrections: dict[str, int] = Field(
         default_factory=dict, description="Glossary fixes in the transcript: right spelling -> count."
     )
+    fallbacks: list[str] = Field(
+        default_factory=list, description="Routes passed over on the way to a transcript, each with why."
+    )
+    language: str | None = Field(None, description="Spoken language, as configured, listed or detected.")
 
 
 class EpisodeResult(Model):

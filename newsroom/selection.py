@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsroom.config import SourceConfig
+from newsroom.config import Settings, SourceConfig
 from newsroom.models import Episode, distinct_id
 
 
@@ -26,6 +27,20 @@ class Collision:
 
 
 Found = list[tuple[SourceConfig, list[Episode]]]
+
+# A failure only a settings change can fix (a model that cannot do the language, a missing model)
+# ends its reason with this tag and the settings it failed under; runs with the same settings skip it.
+SETTINGS_TAG = "[needs a settings change; settings "
+
+
+def settings_mark(settings: Settings) -> str:
+    """A short fingerprint of the settings a configuration failure depends on (speech-to-text)."""
+    return hashlib.sha256(settings.transcription.model_dump_json().encode()).hexdigest()[:10]
+
+
+def config_failure_reason(reason: str, mark: str) -> str:
+    """The stored reason of a failure that needs a settings change, tagged with the settings."""
+    return f"{reason} {SETTINGS_TAG}{mark}]"
 
 
 def identity(episode: Episode) -> str:
@@ -129,8 +144,11 @@ def select(
     max_episodes: int,
     max_attempts: int,
     force: bool = False,
+    mark: str = "",
 ) -> tuple[list[Episode], list[Skip]]:
-    """Episodes to process, newest first, and those left out with why (only the notable ones)."""
+    """Episodes to process, newest first, and those left out with why (only the notable ones).
+    `mark` is `settings_mark` of this run: a configuration failure under the same settings is not
+    tried again until they change."""
     chosen: list[Episode] = []
     skipped: list[Skip] = []
     for source, episodes in found:
@@ -140,6 +158,16 @@ def select(
             if known and not force:
                 if known.get("digest_id"):
                     continue  # in an earlier newsletter: never again
+                last = str(known.get("reason") or "")
+                if mark and known.get("status") == "failed" and last.endswith(f"{SETTINGS_TAG}{mark}]"):
+                    skipped.append(
+                        Skip(
+                            episode,
+                            f"needs a settings change ({last.split(SETTINGS_TAG)[0].strip()}); "
+                            "the next run with changed settings retries it, or use --force",
+                        )
+                    )
+                    continue
                 if known.get("status") == "failed" and known.get("attempts", 0) >= max_attempts:
                     skipped.append(
                         Skip(

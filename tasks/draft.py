@@ -35,6 +35,16 @@ def draft_newsletter(
     """Choose, order and write up the stories of this issue; every tool call of the editor is logged."""
     store = Store(settings.library_dir)
     transcripts = {e.id: t for e, _ in stories if (t := store.load_transcript(e.id)) is not None}
+    # An untimed transcript (plain text) gives no second to link to: its links go to the page.
+    stories = [
+        (
+            e.model_copy(update={"untimed": True})
+            if e.id in transcripts and not transcripts[e.id].timed
+            else e,
+            s,
+        )
+        for e, s in stories
+    ]
     # Now that the whole week is summarized, each episode's note can link the others (Related).
     library = Library.read(store)
     for episode, summary in stories:

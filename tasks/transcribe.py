@@ -72,7 +72,7 @@ def transcribe_window(
     job: WindowJob, backend: str, settings: Settings, episode_id: str, run_id: str | None
 ) -> list[Segment]:
     """Transcribe one window of an episode; cached, so a failed window is the only one redone."""
-    stt = make_stt(settings)
+    stt = make_stt(settings, job.language)
     store = Store(settings.library_dir)
     meter = Meter(store, settings.prices, run_id, episode_id, "transcribe")
     source = Path(job.source)
@@ -120,7 +120,7 @@ def transcribe_episode(
     path = store.transcript_path(episode.id)
     transcript = transcript_from_text(episode, fetched, glossary)
     if transcript is None:
-        stt = make_stt(settings)
+        stt = make_stt(settings, episode.language)
         key = transcript_key(fetched, stt.name, glossary)
         if (
             not force
@@ -142,8 +142,18 @@ def speech_to_text(
     episode: Episode, media: Path, stt: Any, glossary: Glossary, settings: Settings, run_id: str | None
 ) -> Transcript:
     t = settings.transcription
+    # The spoken language: the source's or the feed's, else what the model hears in the first 30 s
+    # (recorded on the transcript, never translated). A model that cannot do it stops here, before any
+    # window is cut: that is a setting to change, not a window to retry.
+    # Windows are planned first: planning is what finds an unreadable file, and says so.
     windows = plan_episode_windows(media, stt.max_window_seconds, t.max_chunk_mb, t.chunk_overlap_seconds)
     language = episode.language or None
+    detected = False
+    if language is None and (language := stt.detect_language(media)):
+        detected = True
+    stt.check_language(language)
+    stt = stt.for_language(language)
+    stt.check_language(language)
     done = [0]
     key = f"{episode.id}:transcribe"
     report(key, f"transcribe {episode.title[:40]}", 0, len(windows))
@@ -178,6 +188,7 @@ def speech_to_text(
     return Transcript(
         episode_id=episode.id,
         language=language,
+        language_detected=detected,
         provenance="asr",
         backend=stt.name,
         segments=fixed,

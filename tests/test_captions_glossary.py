@@ -66,7 +66,10 @@ def test_srt_and_podcast_json():
             "segments": [{"startTime": 0.5, "endTime": 2, "body": "Hi there", "speaker": "A"}],
         }
     )
-    assert parse_transcript(data, "application/json")[0] == Segment(start=0.5, end=2, text="Hi there")
+    # The speaker is kept (issue 12): who talks, out of the words.
+    assert parse_transcript(data, "application/json")[0] == Segment(
+        start=0.5, end=2, text="Hi there", speaker="A"
+    )
 
 
 @pytest.mark.parametrize(

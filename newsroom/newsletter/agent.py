@@ -22,7 +22,7 @@ from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import Field, ValidationError
 
 from newsroom.config import Settings
-from newsroom.models import Episode, Model, Summary, ToolCallRecord, Transcript
+from newsroom.models import Episode, Model, Segment, Summary, ToolCallRecord, Transcript
 from newsroom.openai_api import Meter, request_slot
 from newsroom.prompts import Prompt
 from newsroom.summaries.grounding import normalize
@@ -133,16 +133,21 @@ class EditorTools:
             raise LookupError(f"unknown episode_id {episode_id!r}; call list_episodes for the ids")
         words = {w for w in normalize(query).split() if len(w) > 2}
         phrase = normalize(query)
-        hits: list[tuple[float, str, float, str]] = []
+        hits: list[tuple[float, str, float, Segment]] = []
         for eid, segments in self._normalized.items():
             if episode_id and eid != episode_id:
                 continue
             for seg, text in segments:
                 score = (10.0 if phrase and phrase in text else 0.0) + len(words & set(text.split()))
                 if score:
-                    hits.append((score, eid, seg.start, seg.text.strip()))
+                    hits.append((score, eid, seg.start, seg))
         hits.sort(key=lambda h: (-h[0], h[1], h[2]))
-        return [{"episode_id": eid, "timestamp": at, "text": text} for _, eid, at, text in hits[:limit]]
+        # Who said it goes with the words, so the editor can attribute a quote.
+        return [
+            {"episode_id": eid, "timestamp": at, "text": seg.text.strip()}
+            | ({"speaker": seg.speaker} if seg.speaker else {})
+            for _, eid, at, seg in hits[:limit]
+        ]
 
     def call(self, name: str, arguments: str) -> Any:
         """Run one tool call from the model; bad input raises with a message the model can act on."""

@@ -129,6 +129,8 @@ def deterministic_item(
         title=episode.title,
         blurb=blurb,
         link=episode.link_at(first),
+        page=episode.url,
+        timed=episode.has_timeline,
         source_name=episode.source_name,
         highlights=highlights,
     )
@@ -255,6 +257,8 @@ def ground_story(
         title=headline,
         blurb=blurb,
         link=episode.link_at(at),
+        page=episode.url,
+        timed=episode.has_timeline,
         source_name=episode.source_name,
         highlights=highlights,
     )

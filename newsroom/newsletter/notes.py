@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsroom.config import Settings, slugify
 from newsroom.locales import builtin_codes, locale
-from newsroom.models import Episode, Summary, Transcript
+from newsroom.models import Episode, Segment, Summary, Transcript
 from newsroom.newsletter.render import render
 from newsroom.sources import kind_named
 from newsroom.store import Store, write_text
@@ -125,6 +125,16 @@ def related_episodes(
     return [name for _, name in scored[:limit]]
 
 
+def speaker_turns(segments: list[Segment]) -> list[tuple[str | None, Segment]]:
+    """Each segment with its speaker's name where a turn begins (None inside a turn, or unknown)."""
+    out: list[tuple[str | None, Segment]] = []
+    previous: str | None = None
+    for seg in segments:
+        out.append((seg.speaker if seg.speaker and seg.speaker != previous else None, seg))
+        previous = seg.speaker
+    return out
+
+
 def transcript_note(
     episode: Episode,
     transcript: Transcript,
@@ -139,6 +149,7 @@ def transcript_note(
         settings.templates_dir,
         episode=episode,
         transcript=transcript,
+        lines=speaker_turns(transcript.segments),
         takeaways=plain_summary(summary).key_takeaways if summary else [],
         related=related,
         tags=tags_for(episode),
@@ -169,6 +180,8 @@ def write_episode_notes(
     library: Library | None = None,
 ) -> list[Path]:
     """transcript.md (and summary.md once there is a summary) in the episode's library folder."""
+    if not transcript.timed and episode.has_timeline:  # plain text: no second to link to
+        episode = episode.model_copy(update={"untimed": True})
     folder = store.episode_dir(episode.id)
     related = related_episodes(store, episode, summary, library=library) if summary else []
     note = folder / "transcript.md"

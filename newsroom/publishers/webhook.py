@@ -44,8 +44,8 @@ def slack_url(url: str) -> str:
 def slack_payload(issue: Issue, link: str) -> dict[str, Any]:
     n = issue.newsletter
     stories = "\n".join(
-        f"• <{slack_url(item.link)}|{slack_escape(item.title)}> ({slack_escape(item.source_name)})"
-        if slack_url(item.link)
+        f"• <{slack_url(item.page or item.link)}|{slack_escape(item.title)}> ({slack_escape(item.source_name)})"
+        if slack_url(item.page or item.link)
         else f"• {slack_escape(item.title)} ({slack_escape(item.source_name)})"
         for item in n.items[:10]
     )

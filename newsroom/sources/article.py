@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 import trafilatura
 
@@ -62,8 +63,17 @@ def extract_article(html: bytes | str, url: str, min_chars: int = 200) -> dict[s
         "title": getattr(doc, "title", None),
         "author": getattr(doc, "author", None),
         "date": getattr(doc, "date", None),
+        "site": getattr(doc, "sitename", None),
         "text": text,
     }
+
+
+def site_name(sitename: str | None, url: str) -> str:
+    """How a reader names the site: its `og:site_name` (trafilatura's sitename), else its domain."""
+    if sitename and sitename.strip():
+        return sitename.strip()
+    host = urlparse(url).hostname or url
+    return host.removeprefix("www.")
 
 
 def discover_article(source: SourceConfig, settings: Settings) -> list[Episode]:
@@ -79,7 +89,7 @@ def discover_article(source: SourceConfig, settings: Settings) -> list[Episode]:
         Episode(
             id=stable_id("art", source.url),
             source_id=source.source_id,
-            source_name=source.name or (article["title"] or source.url),
+            source_name=source.name or site_name(article["site"], source.url),
             kind="article",
             title=article["title"] or source.url,
             url=source.url,

@@ -50,6 +50,7 @@ class Fetched(BaseModel):
     captions_format: str | None = None
     media: str | None = None
     text: str | None = None  # article text file
+    fallbacks: list[str] = []  # routes passed over on the way (a dead transcript link, ...), with why
 
     @property
     def kind(self) -> str:

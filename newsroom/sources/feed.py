@@ -54,9 +54,13 @@ class FeedKind(SourceKind):
         """The feed's transcript, else the audio; an item with neither is read as its page's text."""
         if not episode.media_url and not episode.transcript_urls:
             return fetch_article_text(episode, folder, settings)
-        if episode.transcript_urls and (fetched := fetch_feed_transcript(episode, folder, settings)):
-            return fetched
-        return fetch_media(episode, folder, settings)
+        passed: list[str] = []
+        if episode.transcript_urls:
+            fetched, passed = fetch_feed_transcript(episode, folder, settings)
+            if fetched:
+                return fetched
+            passed.append("no listed transcript could be read: speech-to-text on the audio")
+        return fetch_media(episode, folder, settings).model_copy(update={"fallbacks": passed})
 
     def episode_for_url(self, url: str, settings: Settings) -> Episode:
         if is_media_url(url):
@@ -115,6 +119,7 @@ def discover_feed(source: SourceConfig, settings: Settings) -> list[Episode]:
                 thumbnail=links.take((entry.get("image") or {}).get("href"), report=False),
                 language=language,
                 output_language=source.output_language,
+                page_seeks=source.page_timestamps and page != media_url,
                 transcript_urls=[(url, t) for u, t in transcripts.get(index, []) if (url := links.take(u))],
                 refused_links=links.refused,
             )

@@ -12,7 +12,8 @@ from newsroom.net import FetchError, check_url
 from newsroom.sources import ytdlp
 from newsroom.sources.base import Fetched, read_location
 
-# Preference among several feed transcripts: timed formats first.
+# Preference among several feed transcripts: timed formats first, then untimed text (still better
+# than paying for speech-to-text, or waiting for it).
 FORMAT_RANK = ["vtt", "srt", "json", "html", "plain"]
 
 # Podcasting 2.0 names SRT `application/x-subrip` (some feeds say `application/srt`).
@@ -34,20 +35,54 @@ def _rank(pair: tuple[str, str]) -> int:
     return FORMAT_RANK.index(fmt) if fmt else len(FORMAT_RANK)
 
 
-def fetch_feed_transcript(episode: Episode, folder: Path, settings: Settings) -> Fetched | None:
-    """The first usable `<podcast:transcript>`; None if there is none or none can be read."""
+def fetch_feed_transcript(
+    episode: Episode, folder: Path, settings: Settings
+) -> tuple[Fetched | None, list[str]]:
+    """The first readable `<podcast:transcript>` in FORMAT_RANK order (None if none can be read), and
+    each one passed over with why."""
+    fallbacks: list[str] = []
     for url, mime in sorted(episode.transcript_urls, key=_rank):
         fmt = transcript_format(mime, url)
-        if fmt not in ("vtt", "srt", "json"):
+        if fmt is None:
+            fallbacks.append(f"transcript {url}: type {mime or '?'!r} is not one newsroom reads; skipped")
             continue
         try:
             data = read_location(_as_location(url), settings, max_bytes=20_000_000)
-        except Exception:
-            continue  # a broken transcript link falls back to speech-to-text
+        except Exception as exc:
+            fallbacks.append(f"transcript {url} ({fmt}) unreachable: {str(exc)[:300]}; trying the next")
+            continue
+        if problem := unreadable(data, fmt):
+            fallbacks.append(f"transcript {url} ({fmt}) unreadable: {problem}; trying the next")
+            continue
         path = folder / f"feed-transcript.{fmt}"
         path.write_bytes(data)
-        return Fetched(episode_id=episode.id, transcript=str(path), transcript_format=fmt)
-    return None
+        fetched = Fetched(
+            episode_id=episode.id, transcript=str(path), transcript_format=fmt, fallbacks=fallbacks
+        )
+        return fetched, fallbacks
+    return None, fallbacks
+
+
+def unreadable(data: bytes, fmt: str) -> str | None:
+    """Why `data` cannot be a transcript of `fmt` (a cheap look; the transcript stage parses it)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    head = text.lstrip("\ufeff \r\n\t")[:4000]
+    if not head.strip():
+        return "empty"
+    lowered = head.lower()
+    if fmt != "html" and lowered.startswith(("<!doctype html", "<html")):
+        return "an HTML page, not a transcript (a login or error page?)"
+    checks = {
+        "vtt": head.startswith("WEBVTT"),
+        "srt": "-->" in head,
+        "json": head.startswith("{") and '"segments"' in text,
+        "html": "<p" in lowered,
+        "plain": "\x00" not in head,
+    }
+    return None if checks.get(fmt, True) else f"does not look like {fmt}"
 
 
 def _as_location(url: str) -> str:

@@ -30,29 +30,41 @@ class TranscriptIndex:
     offsets: list[int]  # char offset where each segment starts in `text`
     starts: list[float]
     end: float = 0.0  # when the last segment ends
+    speakers: tuple[str | None, ...] = ()  # who speaks each segment, when the transcript says
 
     @classmethod
     def build(cls, segments: list[Segment]) -> TranscriptIndex:
-        parts, offsets, starts, at = [], [], [], 0
+        parts, offsets, starts, speakers, at = [], [], [], [], 0
         for seg in segments:
             norm = normalize(seg.text)
             if not norm:
                 continue
             offsets.append(at)
             starts.append(seg.start)
+            speakers.append(seg.speaker)
             parts.append(norm)
             at += len(norm) + 1
-        return cls(" ".join(parts), offsets, starts, max((s.end for s in segments), default=0.0))
+        end = max((s.end for s in segments), default=0.0)
+        return cls(" ".join(parts), offsets, starts, end, tuple(speakers))
 
-    def find(self, quote: str) -> float | None:
-        """When the quote starts, or None if the transcript does not contain it."""
+    def _line(self, quote: str) -> int | None:
         needle = normalize(quote)
         if len(needle) < 8:
             return None
         pos = self.text.find(needle)
         if pos < 0:
             return None
-        return self.starts[max(0, bisect_right(self.offsets, pos) - 1)]
+        return max(0, bisect_right(self.offsets, pos) - 1)
+
+    def find(self, quote: str) -> float | None:
+        """When the quote starts, or None if the transcript does not contain it."""
+        line = self._line(quote)
+        return None if line is None else self.starts[line]
+
+    def speaker_of(self, quote: str) -> str | None:
+        """Who says the quote (the speaker of the line it starts in), when the transcript says."""
+        line = self._line(quote)
+        return None if line is None or line >= len(self.speakers) else self.speakers[line]
 
     def line_start(self, seconds: float) -> float | None:
         """The start of the line being spoken at `seconds`, or None when that is past the end."""
@@ -69,7 +81,7 @@ def ground_quotes(quotes: list[TimedText], index: TranscriptIndex) -> tuple[list
         if at is None:
             dropped += 1
             continue
-        kept.append(TimedText(text=quote.text, timestamp=at))
+        kept.append(TimedText(text=quote.text, timestamp=at, speaker=index.speaker_of(quote.text)))
     return kept, dropped
 
 
@@ -130,7 +142,7 @@ def plain_summary(summary: Summary) -> Summary:
         return [NamedItem(name=plain(i.name), description=plain(i.description)) for i in items]
 
     def timed(items: list[TimedText]) -> list[TimedText]:
-        return [TimedText(text=plain(t.text), timestamp=t.timestamp) for t in items]
+        return [t.model_copy(update={"text": plain(t.text)}) for t in items]
 
     def listed(names: list[str]) -> list[str]:
         return [p for n in names if (p := plain(n))]

@@ -28,9 +28,11 @@ class SummaryRejectedError(Exception):
     """The model refused, was cut off, or returned output that breaks the rules; never published."""
 
 
-def segment_line(seg: Segment) -> str:
-    """How the model sees a segment: its start second, then its words."""
-    return f"[{seg.start:.0f}] {seg.text.strip()}"
+def segment_line(seg: Segment, speaker: bool = True) -> str:
+    """How the model sees a segment: its start second, who speaks (when known and `speaker`), then
+    its words. Budgets count the label on every line, so a chunk never outgrows its plan."""
+    who = f"{seg.speaker}: " if seg.speaker and speaker else ""
+    return f"[{seg.start:.0f}] {who}{seg.text.strip()}"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,9 @@ class Chunk:
         return f"{clock(self.start)}–{clock(self.end)}"
 
     def lines(self) -> str:
-        return "\n".join(segment_line(s) for s in self.segments)
+        """The segments as the model reads them; `Name:` once per turn, where the speaker changes."""
+        before = [None, *(s.speaker for s in self.segments)]
+        return "\n".join(segment_line(s, s.speaker != b) for s, b in zip(self.segments, before, strict=False))
 
 
 def split_segment(seg: Segment, budget: int, model: str) -> list[Segment]:
@@ -73,7 +77,7 @@ def split_segment(seg: Segment, budget: int, model: str) -> list[Segment]:
         nonlocal offset
         piece = " ".join(current)
         at = seg.start + (seg.end - seg.start) * offset / max(1, len(text))
-        out.append(Segment(start=round(at, 2), end=seg.end, text=piece))
+        out.append(Segment(start=round(at, 2), end=seg.end, text=piece, speaker=seg.speaker))
         offset += len(piece) + 1
 
     for piece in pieces:

@@ -1,4 +1,6 @@
-"""Transcripts that already exist: feed transcripts (VTT, SRT, JSON) and YouTube captions (json3, vtt).
+"""Transcripts that already exist: feed transcripts (VTT, SRT, JSON, HTML, plain text) and YouTube
+captions (json3, vtt). Speakers (VTT `<v Name>`, `Name:` labels, JSON `speaker`, HTML `<cite>`) go to
+`Segment.speaker`, never into the words.
 
 YouTube's automatic captions roll: each cue repeats the words of the previous one and adds a few.
 `remove_rolling_duplicates` keeps every spoken word once, at the time it was first shown.
@@ -14,26 +16,39 @@ import webvtt
 from webvtt.errors import MalformedFileError
 
 from newsroom.models import Segment
+from newsroom.transcripts.formats import (
+    TranscriptFormatError,
+    carry_speakers,
+    parse_html,
+    parse_plain,
+    parse_podcast_json,
+    take_labels,
+)
 
 
-class CaptionError(ValueError):
+class CaptionError(TranscriptFormatError):
     """A transcript or caption file that cannot be read."""
 
 
 def parse_transcript(data: str, fmt: str) -> list[Segment]:
-    """Parse a transcript in `fmt` (vtt, srt, json, json3, or a MIME type naming one)."""
+    """Parse a transcript in `fmt` (vtt, srt, json, json3, html, plain, or a MIME type naming one)."""
     kind = normalize_format(fmt, data)
-    if kind == "vtt":
-        segments = parse_vtt(data)
-    elif kind == "srt":
-        segments = parse_srt(data)
-    elif kind == "json3":
-        segments = parse_json3(data)
-    elif kind == "json":
-        segments = parse_podcast_json(data)
-    else:
+    parsers = {
+        "vtt": parse_vtt,
+        "srt": parse_srt,
+        "json3": parse_json3,
+        "json": parse_podcast_json,
+        "html": parse_html,
+        "plain": parse_plain,
+    }
+    if kind not in parsers:
         raise CaptionError(f"unsupported transcript format {fmt!r}")
-    segments = [s for s in segments if s.text]
+    try:
+        segments = [s for s in parsers[kind](data) if s.text]
+    except CaptionError:
+        raise
+    except TranscriptFormatError as exc:
+        raise CaptionError(str(exc)) from exc
     if not segments:
         raise CaptionError("the transcript has no text")
     return segments
@@ -49,6 +64,10 @@ def normalize_format(fmt: str, data: str = "") -> str:
         return "json3"
     if "json" in f:
         return "json3" if '"events"' in data[:2000] else "json"
+    if "html" in f or f == "htm":
+        return "html"
+    if "plain" in f or f in ("txt", "text"):
+        return "plain"
     if data.lstrip().startswith("WEBVTT"):
         return "vtt"
     return f
@@ -66,18 +85,29 @@ def parse_vtt(data: str) -> list[Segment]:
         captions = webvtt.from_string(data)
     except MalformedFileError as exc:
         raise CaptionError(f"malformed WebVTT: {exc}") from exc
-    return [
-        Segment(
-            start=c.start_time.in_milliseconds() / 1000,
-            end=c.end_time.in_milliseconds() / 1000,
-            text=_clean(c.raw_text),
+    cues = captions.captions
+    labels = take_labels([_clean(c.raw_text) for c in cues])
+    segments = []
+    for c, (speaker, text) in zip(cues, labels, strict=True):
+        voice = _VOICE.search(c.raw_text)
+        segments.append(
+            Segment(
+                start=c.start_time.in_milliseconds() / 1000,
+                end=c.end_time.in_milliseconds() / 1000,
+                text=text,
+                speaker=(voice.group(1).strip() if voice else None) or speaker,
+            )
         )
-        for c in captions.captions
-    ]
+    return carry_speakers(segments)
+
+
+# `<v Sarah>` or `<v.loud Sarah>`: the voice span's annotation is the speaker.
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
 
 
 def parse_srt(data: str) -> list[Segment]:
-    # SRT is WebVTT with commas in timestamps and numeric cue ids; convert and reuse the VTT parser.
+    # SRT is WebVTT with commas in timestamps and numeric cue ids; convert and reuse the VTT parser
+    # (which also takes the `Name:` label off a cue's first line).
     body = re.sub(r"(\d{2}:\d{2}:\d{2}),(\d{3})", r"\1.\2", data.replace("\r\n", "\n"))
     return parse_vtt("WEBVTT\n\n" + body.strip() + "\n")
 
@@ -100,22 +130,6 @@ def parse_json3(data: str) -> list[Segment]:
     return segments
 
 
-def parse_podcast_json(data: str) -> list[Segment]:
-    """The Podcasting 2.0 JSON transcript: {"segments": [{"startTime", "endTime", "body"}]}."""
-    try:
-        items = json.loads(data).get("segments", [])
-        return [
-            Segment(
-                start=float(s["startTime"]),
-                end=float(s.get("endTime", s["startTime"])),
-                text=_clean(s["body"]),
-            )
-            for s in items
-        ]
-    except (json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise CaptionError(f"malformed JSON transcript: {exc}") from exc
-
-
 def _norm_word(word: str) -> str:
     word = unicodedata.normalize("NFKC", word).lower()
     return re.sub(r"[^\w]", "", word)
@@ -136,11 +150,11 @@ def remove_rolling_duplicates(segments: list[Segment]) -> list[Segment]:
         text = " ".join(fresh)
         if out and out[-1].end > seg.start and out[-1].text == text:
             continue
-        out.append(Segment(start=seg.start, end=max(seg.end, seg.start), text=text))
+        out.append(Segment(start=seg.start, end=max(seg.end, seg.start), text=text, speaker=seg.speaker))
     # Rolling cues overlap in time; make each end where the next begins.
     for i in range(len(out) - 1):
         if out[i].end > out[i + 1].start:
-            out[i] = Segment(start=out[i].start, end=out[i + 1].start, text=out[i].text)
+            out[i] = out[i].model_copy(update={"end": out[i + 1].start})
     return out
 
 

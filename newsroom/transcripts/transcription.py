@@ -17,6 +17,7 @@ from pathlib import Path
 from newsroom.models import Episode, Segment, Transcript
 from newsroom.sources.article import article_segments
 from newsroom.sources.base import Fetched
+from newsroom.transcripts.bundled import ModelConfigError
 from newsroom.transcripts.captions import longest_overlap, parse_transcript, remove_rolling_duplicates
 from newsroom.transcripts.glossary import Glossary
 from newsroom.transcripts.media import Window
@@ -114,6 +115,7 @@ def stitch(results: list[tuple[Window, list[Segment]]]) -> list[Segment]:
                 start=round(s.start + window.start, 2),
                 end=round(s.end + window.start, 2),
                 text=s.text.strip(),
+                speaker=s.speaker,
             )
             for s in segments
             if s.text.strip()
@@ -152,7 +154,7 @@ def _drop_seam_duplicates(
             drop -= len(words)
             continue
         if drop:
-            seg = Segment(start=seg.start, end=seg.end, text=" ".join(words[drop:]))
+            seg = seg.model_copy(update={"text": " ".join(words[drop:])})
             drop = 0
         out.append(seg)
     return out
@@ -200,6 +202,8 @@ def transcribe_windows(
     outputs = run_groups([group_worker(g) for g in plan])
     if failures:
         first = min(failures)
+        if isinstance(failures[first], ModelConfigError):
+            raise failures[first]  # a setting to change, not a window to redo
         names = ", ".join(
             f"{i + 1} ({windows[i].start:.0f}-{windows[i].end:.0f} s)" for i in sorted(failures)
         )

@@ -259,12 +259,34 @@ def create_app(state: FakeOpenAI) -> FastAPI:
     return app
 
 
+_LABEL = re.compile(r"^([A-Z][\w'-]*(?: [A-Z][\w'-]*)?):\s+")
+
+
+def _diarize(sentences: list[str]) -> tuple[list[str], list[str]]:
+    """Sentences without their `Name:` labels, and a diarizer's letter per sentence (A, B, ...)."""
+    letters: dict[str, str] = {}
+    out, who, current = [], [], "A"
+    for sentence in sentences:
+        if match := _LABEL.match(sentence):
+            current = letters.setdefault(match.group(1), chr(ord("A") + len(letters)))
+            sentence = sentence[match.end() :]
+        out.append(sentence)
+        who.append(current)
+    return out, who
+
+
 def transcription_response(text: str, duration: float, fmt: str) -> Any:
     if fmt == "text":
         return PlainTextResponse(text)
     if fmt not in ("verbose_json", "diarized_json"):
         return {"text": text, "usage": {"type": "duration", "seconds": round(duration)}}
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+    speakers = ["A"] * len(sentences)
+    if fmt == "diarized_json":
+        # gpt-4o-transcribe-diarize labels turns "A", "B", ...: a script line "Name: words" is that
+        # speaker's turn (the label is not spoken), and a turn holds until the next label.
+        sentences, speakers = _diarize(sentences)
+        text = " ".join(sentences)
     total = sum(len(s) for s in sentences) or 1
     segments, at = [], 0.0
     for i, sentence in enumerate(sentences):
@@ -281,7 +303,11 @@ def transcription_response(text: str, duration: float, fmt: str) -> Any:
                 "avg_logprob": -0.2,
                 "compression_ratio": 1.2,
                 "no_speech_prob": 0.01,
-                **({"speaker": "A", "type": "transcript.text.segment"} if fmt == "diarized_json" else {}),
+                **(
+                    {"id": f"seg_{i}", "speaker": speakers[i], "type": "transcript.text.segment"}
+                    if fmt == "diarized_json"
+                    else {}
+                ),
             }
         )
         at += length
