@@ -390,7 +390,8 @@ def search(
         counts = library_search.rebuild(store, lambda p: user_notes(p.read_text(), settings.templates_dir))
         console.print(
             f"Rebuilt the search index from {counts['episodes']} episode folder(s) in {settings.library_dir}: "
-            f"{counts['segment']} segments, {counts['summary']} summaries, {counts['note']} notes."
+            f"{counts['segment']} segments, {counts['summary']} summaries, {counts['note']} notes.",
+            soft_wrap=True,
         )
     if query is None:
         if rebuild:
