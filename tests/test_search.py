@@ -225,3 +225,58 @@ def test_the_editor_agents_tool_searches_the_same_index(library):
     again = EditorTools(stories, transcripts, store)
     assert [f["timestamp"] for f in again.search_transcripts("column")] == [1205.0]
     assert len(find(store, "column")) == 1
+
+
+@pytest.mark.slow
+def test_on_the_demo_search_finds_the_second_with_a_working_link(tmp_path: Path):
+    """After a digest of the demo feed, `newsroom search "recorded speech"` (a real subprocess) finds
+    the episode and the second where it is said; the link opens the audio there in Chromium; the
+    archive of the published issue exists and its feed parses."""
+    import subprocess
+    import sys
+    from datetime import date, timedelta
+
+    import feedparser
+
+    from flows.weekly_digest import weekly_digest
+    from tests.conftest import require_tool, transcript_feed
+    from tests.test_up_ui import CHROMIUM, CHROMIUM_ARGS
+
+    config = transcript_feed(tmp_path, [(date.today() - timedelta(days=1)).isoformat()])
+    report = weekly_digest(config=str(config))
+    assert [e.status for e in report.episodes] == ["done"]
+    result = subprocess.run(
+        [sys.executable, "-m", "newsroom", "search", "recorded speech", "--json", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)["hits"]
+    segment = next(h for h in hits if h["kind"] == "segment")
+    # episode-3.vtt: "00:00:09.865 --> ... Voice cloning needs only a few minutes of recorded speech ..."
+    assert segment["title"] == "Quick episode 1" and segment["at"] == "00:00:09"
+    assert "**recorded** **speech**" in segment["snippet"]
+    base, fragment = segment["link"].split("#")
+    assert fragment == "t=9" and base.endswith("episode-3.mp3")
+    text = runner.invoke(app, ["search", "recorded speech", "--config", str(config)])  # as text
+    assert "Quick episode 1" in text.stdout and "00:00:09" in text.stdout and segment["link"] in text.stdout
+
+    settings = load_settings(config)
+    archive = settings.output_dir / "archive"
+    feed = feedparser.parse((archive / "feed.xml").read_bytes())
+    assert not feed.bozo and len(feed.entries) == 1 and (archive / "index.html").is_file()
+
+    require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(segment["link"] if "://" in base else Path(base).as_uri() + "#" + fragment)
+        page.wait_for_function(
+            "() => { const m = document.querySelector('video, audio'); return m && m.readyState >= 1; }"
+        )
+        at = page.evaluate("() => document.querySelector('video, audio').currentTime")
+        browser.close()
+    assert 8.5 <= at <= 10.5
