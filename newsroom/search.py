@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from newsroom.models import Episode, Summary, Transcript
 
@@ -40,6 +40,7 @@ _SPELLED_OUT = str.maketrans(
 _FTS_SYNTAX = re.compile(r'["()*^:+]|\b(AND|OR|NOT|NEAR)\b')
 MARK_START, MARK_END = "\x02", "\x03"  # around each match in a snippet; callers pick the markup
 SEGMENT, SUMMARY, NOTE = "segment", "summary", "note"
+_M = TypeVar("_M", Transcript, Summary)
 
 
 class SearchQueryError(ValueError):
@@ -206,17 +207,11 @@ def rebuild(library: Library, notes_of: Callable[[Path], str] | None = None) -> 
     """Empty the index and fill it again from every episode folder of the library (transcript.json,
     summary.json, and the Notes of transcript.md read by `notes_of`). Returns counts per kind."""
     counts = {SEGMENT: 0, SUMMARY: 0, NOTE: 0, "episodes": 0}
-    with library.connect() as db:
-        db.execute("BEGIN")
-        try:
-            db.execute("DELETE FROM search_index")
-            for folder in sorted((library.root / "episodes").glob("*/")):
-                counts["episodes"] += _index_folder(db, folder, notes_of, counts)
-            db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    with library.connect() as db, _transaction(db):
+        db.execute("DELETE FROM search_index")
+        for folder in sorted((library.root / "episodes").glob("*/")):
+            counts["episodes"] += _index_folder(db, folder, notes_of, counts)
+        db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
     return counts
 
 
@@ -225,28 +220,25 @@ def _index_folder(
 ) -> int:
     """Index one episode folder; a file that does not parse is skipped (the rest still counts)."""
     found = 0
-    if (path := folder / "transcript.json").is_file():
-        try:
-            transcript = Transcript.model_validate_json(path.read_text())
-        except (OSError, ValueError):
-            transcript = None
-        if transcript is not None:
-            index_transcript(db, transcript)
-            counts[SEGMENT] += len(transcript.segments)
-            found = 1
-    if (path := folder / "summary.json").is_file():
-        try:
-            summary = Summary.model_validate_json(path.read_text())
-        except (OSError, ValueError):
-            summary = None
-        if summary is not None:
-            index_summary(db, summary)
-            counts[SUMMARY] += 1
-            found = 1
+    if transcript := _read(folder / "transcript.json", Transcript):
+        index_transcript(db, transcript)
+        counts[SEGMENT] += len(transcript.segments)
+        found = 1
+    if summary := _read(folder / "summary.json", Summary):
+        index_summary(db, summary)
+        counts[SUMMARY] += 1
+        found = 1
     if notes_of and (path := folder / "transcript.md").is_file() and (notes := notes_of(path).strip()):
         index_notes(db, folder.name, notes)
         counts[NOTE] += 1
     return found
+
+
+def _read(path: Path, model: type[_M]) -> _M | None:
+    try:
+        return model.model_validate_json(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 # Reading it -------------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ def test_the_index_follows_the_store_and_rebuild_refills_it(library):
 
 
 def test_the_editor_agents_tool_searches_the_same_index(library):
-    settings, store = library
+    _, store = library
     eps = {eid: store.get_episode(eid) for eid in ("poki", "nerds")}
     stories = [(ep, summary(ep, "Acme")) for ep in eps.values() if ep is not None]
     transcripts = {eid: t for eid in eps if (t := store.load_transcript(eid)) is not None}
