@@ -1,7 +1,7 @@
 """Full-text search of the library: every transcript segment, summary and note, in SQLite FTS5.
 
-The index is the `search_index` table in newsroom.db (store migration 3): one row per transcript
-segment (episode, second, speaker, text), per summary section, and per episode's notes. The Store
+The index is the `search_index` FTS5 table in newsroom.db, with `search_docs` saying where each row
+comes from (store migration 3): one row per transcript segment (episode, second, speaker, text), per summary section, and per episode's notes. The Store
 updates it whenever it saves a transcript, a summary or notes, so a search never reads a file;
 `rebuild` refills it from the library folder.
 
@@ -136,7 +136,7 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     if db.in_transaction:  # part of a larger write (rebuild)
         yield
         return
-    db.execute("BEGIN")
+    db.execute("BEGIN IMMEDIATE")  # the write lock up front: new row ids are taken from MAX(id)
     try:
         yield
     except BaseException:
@@ -153,14 +153,19 @@ def _replace(
 ) -> None:
     """An episode's rows of one kind, replaced as a whole: (text, second, speaker)."""
     with _transaction(db):
-        db.execute("DELETE FROM search_index WHERE episode_id = ? AND kind = ?", (episode_id, kind))
+        old = "SELECT id FROM search_docs WHERE episode_id = ? AND kind = ?"
+        db.execute(f"DELETE FROM search_index WHERE rowid IN ({old})", (episode_id, kind))
+        db.execute("DELETE FROM search_docs WHERE episode_id = ? AND kind = ?", (episode_id, kind))
+        kept = [row for row in rows if row[0].strip()]
+        first = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM search_docs").fetchone()[0])
+        ids = range(first, first + len(kept))
         db.executemany(
-            "INSERT INTO search_index (text, folded, episode_id, kind, start, speaker) VALUES (?,?,?,?,?,?)",
-            [
-                (text, _folded_copy(text), episode_id, kind, start, speaker)
-                for text, start, speaker in rows
-                if text.strip()
-            ],
+            "INSERT INTO search_docs (id, episode_id, kind, start, speaker) VALUES (?, ?, ?, ?, ?)",
+            [(i, episode_id, kind, start, speaker) for i, (_, start, speaker) in zip(ids, kept, strict=True)],
+        )
+        db.executemany(
+            "INSERT INTO search_index (rowid, text, folded) VALUES (?, ?, ?)",
+            [(i, text, _folded_copy(text)) for i, (text, _, _) in zip(ids, kept, strict=True)],
         )
 
 
@@ -179,7 +184,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, float | None, str | None]]
     rows: list[tuple[str, float | None, str | None]] = [("\n".join(p for p in prose if p), None, None)]
     rows += [(t.text, t.timestamp, None) for t in summary.key_takeaways + summary.notable_quotes]
     rows += [(c.title, c.start, None) for c in summary.chapters]
-    return rows
+    return list(dict.fromkeys(rows))  # a quote that is also a takeaway: one row
 
 
 def index_summary(db: sqlite3.Connection, summary: Summary) -> None:
@@ -196,7 +201,7 @@ def indexed_segments(db: sqlite3.Connection, episode_ids: Iterable[str]) -> dict
     ids = list(episode_ids)
     marks = ",".join("?" * len(ids))
     rows = db.execute(
-        f"SELECT episode_id, COUNT(*) FROM search_index WHERE kind = ? AND episode_id IN ({marks}) "
+        f"SELECT episode_id, COUNT(*) FROM search_docs WHERE kind = ? AND episode_id IN ({marks}) "
         "GROUP BY episode_id",
         (SEGMENT, *ids),
     ).fetchall()
@@ -208,7 +213,11 @@ def rebuild(library: Library, notes_of: Callable[[Path], str] | None = None) -> 
     summary.json, and the Notes of transcript.md read by `notes_of`). Returns counts per kind."""
     counts = {SEGMENT: 0, SUMMARY: 0, NOTE: 0, "episodes": 0}
     with library.connect() as db, _transaction(db):
-        db.execute("DELETE FROM search_index")
+        # Dropped and made again from its own schema: far faster than deleting row by row.
+        schema = db.execute("SELECT sql FROM sqlite_master WHERE name = 'search_index'").fetchone()[0]
+        db.execute("DROP TABLE search_index")
+        db.execute(schema)
+        db.execute("DELETE FROM search_docs")
         for folder in sorted((library.root / "episodes").glob("*/")):
             counts["episodes"] += _index_folder(db, folder, notes_of, counts)
         db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
@@ -266,29 +275,38 @@ def search(
         args.append(since.isoformat())
     if speaker:
         db.create_function("fold_key", 1, fold_key, deterministic=True)
-        where.append("instr(fold_key(s.speaker), ?) > 0")
+        where.append("instr(fold_key(d.speaker), ?) > 0")
         args.append(fold_key(speaker))
     if episode_ids is not None:
         ids = list(episode_ids)
-        where.append(f"s.episode_id IN ({','.join('?' * len(ids))})")
+        where.append(f"d.episode_id IN ({','.join('?' * len(ids))})")
         args += ids
     if kinds is not None:
         wanted = list(kinds)
-        where.append(f"s.kind IN ({','.join('?' * len(wanted))})")
+        where.append(f"d.kind IN ({','.join('?' * len(wanted))})")
         args += wanted
-    marks = f"'{MARK_START}', '{MARK_END}', '…', 14"
-    sql = f"""SELECT s.episode_id, s.kind, s.start, s.speaker, s.rank,
-                     snippet(search_index, 0, {marks}) AS plain, snippet(search_index, 1, {marks}) AS folded,
-                     e.data, s.text
-              FROM search_index s LEFT JOIN episodes e ON e.id = s.episode_id
-              WHERE {" AND ".join(where)} ORDER BY s.rank LIMIT ?"""
+    joins = (
+        "FROM search_index s JOIN search_docs d ON d.id = s.rowid LEFT JOIN episodes e ON e.id = d.episode_id"
+    )
     try:
-        rows = db.execute(sql, (*args, limit)).fetchall()
+        # Ranked first, snippets after: a sorter would otherwise make a snippet of every match.
+        ranked = db.execute(
+            f"SELECT s.rowid, s.rank {joins} WHERE {' AND '.join(where)} ORDER BY s.rank LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        marks = f"'{MARK_START}', '{MARK_END}', '…', 14"
+        rows = db.execute(
+            f"""SELECT s.rowid, d.episode_id, d.kind, d.start, d.speaker,
+                       snippet(search_index, 0, {marks}), snippet(search_index, 1, {marks}), e.data, s.text
+                {joins} WHERE search_index MATCH ? AND s.rowid IN ({",".join("?" * len(ranked))})""",
+            (expression, *(r[0] for r in ranked)),
+        ).fetchall()
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc) or "unterminated" in str(exc):
             raise SearchQueryError(_explain(query, str(exc))) from None
         raise
-    return [_hit(row) for row in rows]
+    by_id = {r[0]: r for r in rows}
+    return [_hit(by_id[rowid], rank) for rowid, rank in ranked if rowid in by_id]
 
 
 def _explain(query: str, error: str) -> str:
@@ -301,31 +319,30 @@ def _explain(query: str, error: str) -> str:
     )
 
 
-def _hit(row: sqlite3.Row) -> Hit:
-    episode = Episode.model_validate_json(row[7]) if row[7] else None
-    snippet = row[5] if MARK_START in row[5] else row[6] or row[5]
-    start = row[2]
+def _hit(row: sqlite3.Row, rank: float) -> Hit:
+    _, episode_id, kind, start, speaker, plain, folded, data, text = row
+    episode = Episode.model_validate_json(data) if data else None
     link = None
     if episode is not None:
         link = episode.link_at(start) if start is not None else episode.url
     return Hit(
-        episode_id=row[0],
-        title=episode.title if episode else row[0],
+        episode_id=episode_id,
+        title=episode.title if episode else episode_id,
         source=episode.source_name if episode else "",
-        kind=row[1],
+        kind=kind,
         seconds=start,
         at=hms(start) if start is not None else None,
-        speaker=row[3],
-        snippet=snippet,
-        text=row[8],
+        speaker=speaker,
+        snippet=plain if MARK_START in plain else folded or plain,
+        text=text,
         link=link,
-        score=round(-float(row[4]), 6),
+        score=round(-float(rank), 6),
     )
 
 
 def index_size(db: sqlite3.Connection) -> int:
     """Rows in the index."""
-    return int(db.execute("SELECT COUNT(*) FROM search_index").fetchone()[0])
+    return int(db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0])
 
 
 def hits_json(hits: list[Hit], query: str) -> str:

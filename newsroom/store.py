@@ -112,15 +112,21 @@ MIGRATIONS: list[str] = [
     CREATE INDEX publications_status ON publications(status);
     """,
     # 3: the search index (newsroom.search): a row per transcript segment, summary section and
-    # episode's notes. `folded` holds the spelled-out text (ö -> oe) where that differs, else ''.
+    # episode's notes. search_docs holds where each row is from (indexed by episode, so an episode's
+    # rows are replaced without a scan); search_index the text, with the same rowid. `folded` holds
+    # the spelled-out text (ö -> oe) where that differs, else ''.
     """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY,
+        episode_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start REAL,
+        speaker TEXT
+    );
+    CREATE INDEX search_docs_episode ON search_docs(episode_id, kind);
     CREATE VIRTUAL TABLE search_index USING fts5(
         text,
         folded,
-        episode_id UNINDEXED,
-        kind UNINDEXED,
-        start UNINDEXED,
-        speaker UNINDEXED,
         tokenize = 'unicode61 remove_diacritics 2'
     );
     """,

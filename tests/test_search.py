@@ -156,7 +156,7 @@ def test_a_bad_fts_query_is_a_clear_message_with_exit_code_2(library, query):
     settings, _ = library
     result = cli(settings, query)
     assert result.exit_code == 2, result.output
-    assert "cannot search for" in result.output and "Traceback" not in result.output
+    assert result.output.startswith("newsroom search: cannot search for") and "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     if query.count('"') % 2:
         assert "a quote is not closed" in result.output
@@ -183,6 +183,7 @@ def test_the_index_follows_the_store_and_rebuild_refills_it(library):
 
     with store.connect() as db:
         db.execute("DELETE FROM search_index")
+        db.execute("DELETE FROM search_docs")
     empty = cli(settings, "tunnels")
     assert "No matches" in empty.output and "newsroom search --rebuild" in empty.output
 
@@ -220,7 +221,10 @@ def test_the_editor_agents_tool_searches_the_same_index(library):
 
     # A transcript the index does not hold yet (a library from before the index) is indexed then.
     with store.connect() as db:
-        db.execute("DELETE FROM search_index WHERE episode_id = 'nerds'")
+        db.execute(
+            "DELETE FROM search_index WHERE rowid IN (SELECT id FROM search_docs WHERE episode_id = 'nerds')"
+        )
+        db.execute("DELETE FROM search_docs WHERE episode_id = 'nerds'")
     assert find(store, "column") == []
     again = EditorTools(stories, transcripts, store)
     assert [f["timestamp"] for f in again.search_transcripts("column")] == [1205.0]

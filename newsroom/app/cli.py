@@ -379,6 +379,8 @@ def search(
     config: ConfigOption = None,
 ) -> None:
     """Search every transcript, summary and note in the library; each hit links to its second."""
+    from rich.markup import escape
+
     from newsroom import search as library_search
     from newsroom.store import Store
 
@@ -412,7 +414,7 @@ def search(
             )
             empty = not hits and library_search.index_size(db) == 0
     except library_search.SearchQueryError as exc:
-        console.print(f"[bold red]newsroom search:[/] {exc}", soft_wrap=True, highlight=False, markup=False)
+        console.print(f"[bold red]newsroom search:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
     if as_json:
         out.print_json(library_search.hits_json(hits, query))

@@ -142,7 +142,8 @@ def print_hits(hits: list[Any], query: str) -> None:
         console.print(f"No matches for {query!r}.", highlight=False, markup=False)
         return
     for n, hit in enumerate(hits, 1):
-        where = " · ".join(escape(part) for part in (hit.source, hit.at or hit.kind, hit.speaker) if part)
+        kind = None if hit.kind == "segment" else hit.kind  # a summary's takeaway has a second too
+        where = " · ".join(escape(part) for part in (hit.source, kind, hit.at, hit.speaker) if part)
         snippet = (
             escape(hit.snippet.replace("\n", " ")).replace("\x02", "[bold yellow]").replace("\x03", "[/]")
         )
