@@ -15,7 +15,7 @@ from newsroom.publishers.delivery import plan_targets
 from newsroom.publishers.ledger import Ledger
 from newsroom.secrets import redact
 from newsroom.store import Store
-from tasks.publish import TargetFailedError, publish_to_target
+from tasks.publish import TargetFailedError, publish_to_target, write_archive
 
 
 def deliver_in_flow(
@@ -99,6 +99,7 @@ def release_newsletter(
                 "or the next run drafts these episodes again."
             )
             return decision.status
+    write_archive(settings)  # published: into out/archive/ before any target copies it
     pairs = [(newsletter.id, t.name) for t in settings.publish]
     report.publications = deliver_in_flow(pairs, settings, report.run_id, republish)
     return "approved"

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from newsroom import search
 from newsroom.models import Episode, RunReport, Summary, Transcript, utcnow
 from newsroom.secrets import redact
 
@@ -109,6 +110,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (newsletter_id, target, recipient)
     );
     CREATE INDEX publications_status ON publications(status);
+    """,
+    # 3: the search index (newsroom.search): a row per transcript segment, summary section and
+    # episode's notes. search_docs holds where each row is from (indexed by episode, so an episode's
+    # rows are replaced without a scan); search_index the text, with the same rowid. `folded` holds
+    # the spelled-out text (ö -> oe) where that differs, else ''.
+    """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY,
+        episode_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start REAL,
+        speaker TEXT
+    );
+    CREATE INDEX search_docs_episode ON search_docs(episode_id, kind);
+    CREATE VIRTUAL TABLE search_index USING fts5(
+        text,
+        folded,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
     """,
 ]
 
@@ -288,6 +308,25 @@ class Store:
 
     def summary_path(self, episode_id: str) -> Path:
         return self.episode_dir(episode_id) / "summary.json"
+
+    def save_transcript(self, transcript: Transcript) -> Path:
+        """Write transcript.json and put its segments in the search index."""
+        path = write_json(self.transcript_path(transcript.episode_id), transcript)
+        with self.connect() as db:
+            search.index_transcript(db, transcript)
+        return path
+
+    def save_summary(self, summary: Summary) -> Path:
+        """Write summary.json and put its sections in the search index."""
+        path = write_json(self.summary_path(summary.episode_id), summary)
+        with self.connect() as db:
+            search.index_summary(db, summary)
+        return path
+
+    def save_notes(self, episode_id: str, notes: str) -> None:
+        """Index the user's notes on an episode (the note file itself is written by its template)."""
+        with self.connect() as db:
+            search.index_notes(db, episode_id, notes)
 
     def load_transcript(self, episode_id: str) -> Transcript | None:
         path = self.transcript_path(episode_id)

@@ -37,6 +37,14 @@ class FolderTarget(TargetBase):
     path: str = Field(description="The issue and its notes are copied to <path>/<date>/.")
 
 
+class ArchiveTarget(TargetBase):
+    type: Literal["archive"] = "archive"
+    path: str = Field(description="The archive (index.html, issues/, feed.xml) is copied into this folder.")
+    base_url: str | None = Field(
+        None, description="Where the archive is served (https://you.github.io/news/): absolute feed links."
+    )
+
+
 class ObsidianTarget(TargetBase):
     type: Literal["obsidian"] = "obsidian"
     vault: str = Field(description="The Obsidian vault folder.")
@@ -109,7 +117,7 @@ class ButtondownTarget(TargetBase):
 
 
 PublishTarget = Annotated[
-    FolderTarget | ObsidianTarget | EmailTarget | WebhookTarget | ButtondownTarget,
+    FolderTarget | ObsidianTarget | EmailTarget | WebhookTarget | ButtondownTarget | ArchiveTarget,
     Field(discriminator="type"),
 ]
 

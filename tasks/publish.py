@@ -1,4 +1,4 @@
-"""Write the issue to out/<date>/, and deliver it to one target (neither is ever cached)."""
+"""Write the issue to out/<date>/ and the archive, and deliver it to one target (never cached)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from newsroom.config import Settings
 from newsroom.models import Episode, Newsletter, PublishOutcome, RunReport, Summary
 from newsroom.newsletter.issue import issue_folder, render_newsletter, write_issue_folder
 from newsroom.publishers import make_publisher
+from newsroom.publishers.archive import update_archive
 from newsroom.publishers.delivery import deliver, load_issue
 from newsroom.publishers.ledger import Ledger
 from newsroom.store import Store
@@ -31,6 +32,12 @@ def write_issue(
     rendered = render_newsletter(newsletter, settings, report.backends)
     written = write_issue_folder(folder, newsletter, stories, rendered, settings)
     return {name: str(Path(p)) for name, p in written.items()}
+
+
+@task(name="write-archive", cache_policy=NO_CACHE)
+def write_archive(settings: Settings) -> str:
+    """Rebuild out/archive/ (index, issue pages, Atom feed) from every published issue."""
+    return str(update_archive(settings))
 
 
 class TargetFailedError(Exception):

@@ -12,7 +12,7 @@ from newsroom.newsletter.notes import write_episode_notes
 from newsroom.openai_api import Meter
 from newsroom.ops.limits import stage_slot
 from newsroom.retry import is_transient
-from newsroom.store import Store, write_json
+from newsroom.store import Store
 from newsroom.summaries.summarizer import make_summarizer
 from tasks import run_as_command
 
@@ -51,7 +51,7 @@ def summarize_episode(
     meter = Meter(store, settings.prices, run_id, episode.id, "summarize")
     with stage_slot("summarize", settings):
         summary = summarizer.summarize(episode, transcript, language, meter)
-    write_json(store.summary_path(episode.id), summary)
+    store.save_summary(summary)  # summary.json, and its sections in the search index
     write_episode_notes(store, episode, transcript, summary, settings)
     store.set_stage(episode.id, "summarize", "done", cache_key=key, detail=summary.backend)
     return summary

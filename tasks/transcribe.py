@@ -23,7 +23,7 @@ from newsroom.ops.limits import stage_slot
 from newsroom.progress import report
 from newsroom.retry import is_transient
 from newsroom.sources.base import Fetched
-from newsroom.store import Store, write_json
+from newsroom.store import Store
 from newsroom.transcripts import media, stt
 from newsroom.transcripts.glossary import Glossary
 from newsroom.transcripts.media import cut_window, plan_episode_windows
@@ -117,7 +117,6 @@ def transcribe_episode(
     """A timed transcript: the feed's or the captions when there are some, else speech-to-text."""
     store = Store(settings.library_dir)
     glossary = Glossary.from_mapping(settings.glossary)
-    path = store.transcript_path(episode.id)
     transcript = transcript_from_text(episode, fetched, glossary)
     if transcript is None:
         stt = make_stt(settings, episode.language)
@@ -132,7 +131,7 @@ def transcribe_episode(
             transcript = speech_to_text(episode, Path(str(fetched.media)), stt, glossary, settings, run_id)
     else:
         key = transcript_key(fetched, "", glossary)
-    write_json(path, transcript)
+    store.save_transcript(transcript)  # transcript.json, and its segments in the search index
     write_episode_notes(store, episode, transcript, None, settings)
     store.set_stage(episode.id, "transcribe", "done", cache_key=key, detail=transcript.backend)
     return transcript

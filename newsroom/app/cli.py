@@ -17,6 +17,7 @@ from newsroom.app.console import (
     console,
     out,
     print_cost_table,
+    print_hits,
     print_publications,
     print_report,
 )
@@ -353,6 +354,74 @@ def cost(
         out.print(f"No calls logged in {settings.library_dir} yet.")
         return
     print_cost_table(rows, by)
+
+
+@app.command()
+def search(
+    query: Annotated[
+        str | None,
+        typer.Argument(help='Words to find; FTS5 syntax ("a phrase", OR, NOT, prefix*) works too.'),
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source (id or name).")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Only episodes published on or after this day."),
+    ] = None,
+    speaker: Annotated[
+        str | None,
+        typer.Option("--speaker", help="Only what this speaker says (where sources name speakers)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="At most this many hits.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the index from the library folder first.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Search every transcript, summary and note in the library; each hit links to its second."""
+    from rich.markup import escape
+
+    from newsroom import search as library_search
+    from newsroom.store import Store
+
+    settings = _settings(config)
+    store = Store(settings.library_dir)
+    if rebuild:
+        from newsroom.newsletter.notes import user_notes
+
+        counts = library_search.rebuild(store, lambda p: user_notes(p.read_text(), settings.templates_dir))
+        console.print(
+            f"Rebuilt the search index from {counts['episodes']} episode folder(s) in {settings.library_dir}: "
+            f"{counts['segment']} segments, {counts['summary']} summaries, {counts['note']} notes.",
+            soft_wrap=True,
+        )
+    if query is None:
+        if rebuild:
+            return
+        console.print(
+            "[bold red]newsroom search:[/] give words to look for, e.g. newsroom search recorded speech"
+        )
+        raise typer.Exit(2)
+    try:
+        with store.connect() as db:
+            hits = library_search.search(
+                db,
+                query,
+                source=source,
+                since=since.date() if since else None,
+                speaker=speaker,
+                limit=limit,
+            )
+            empty = not hits and library_search.index_size(db) == 0
+    except library_search.SearchQueryError as exc:
+        console.print(f"[bold red]newsroom search:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        out.print_json(library_search.hits_json(hits, query))
+    else:
+        print_hits(hits, query)
+    if empty and store.titles():
+        console.print("The search index is empty: run `newsroom search --rebuild` to index the library.")
 
 
 @app.command()

@@ -132,3 +132,22 @@ def print_cost_table(rows: list[dict[str, Any]], by: str) -> None:
             style="bold" if row["key"] == "total" else None,
         )
     out.print(table)
+
+
+def print_hits(hits: list[Any], query: str) -> None:
+    """Search hits (newsroom.search.Hit): where (episode, second, speaker), the snippet, the link."""
+    from rich.markup import escape
+
+    if not hits:
+        console.print(f"No matches for {query!r}.", highlight=False, markup=False)
+        return
+    for n, hit in enumerate(hits, 1):
+        kind = None if hit.kind == "segment" else hit.kind  # a summary's takeaway has a second too
+        where = " · ".join(escape(part) for part in (hit.source, kind, hit.at, hit.speaker) if part)
+        snippet = (
+            escape(hit.snippet.replace("\n", " ")).replace("\x02", "[bold yellow]").replace("\x03", "[/]")
+        )
+        out.print(f"[bold]{n}. {escape(hit.title)}[/] [dim]({where})[/]", soft_wrap=True, highlight=False)
+        out.print(f"   {snippet}", soft_wrap=True, highlight=False)
+        if hit.link:
+            out.print(f"   {escape(hit.link)}", soft_wrap=True, highlight=False)

@@ -21,11 +21,12 @@ import openai
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import Field, ValidationError
 
+from newsroom import search
 from newsroom.config import Settings
-from newsroom.models import Episode, Model, Segment, Summary, ToolCallRecord, Transcript
+from newsroom.models import Episode, Model, Summary, ToolCallRecord, Transcript
 from newsroom.openai_api import Meter, request_slot
 from newsroom.prompts import Prompt
-from newsroom.summaries.grounding import normalize
+from newsroom.store import Store
 from newsroom.tokens import count_tokens
 
 # What the model fills in. No URL, address or recipient anywhere: those are never the model's to write.
@@ -93,14 +94,20 @@ RESPONSE_FORMAT: ResponseFormatJSONSchema = {
 class EditorTools:
     """The week's material, read-only, as the agent's tools see it."""
 
-    def __init__(self, stories: list[tuple[Episode, Summary]], transcripts: dict[str, Transcript]):
+    def __init__(
+        self, stories: list[tuple[Episode, Summary]], transcripts: dict[str, Transcript], store: Store
+    ):
         self.episodes = {e.id: e for e, _ in stories}
         self.summaries = {e.id: s for e, s in stories}
         self.transcripts = transcripts
-        # Each segment's text normalized once, for every search the agent makes.
-        self._normalized = {
-            eid: [(seg, normalize(seg.text)) for seg in t.segments] for eid, t in transcripts.items()
-        }
+        self.store = store
+        # The library's search index serves the searches. A transcript it lacks (a library from
+        # before the index, or one indexed from another version of it) is indexed now.
+        with store.connect() as db:
+            have = search.indexed_segments(db, transcripts)
+            for eid, transcript in transcripts.items():
+                if have.get(eid, 0) != sum(1 for s in transcript.segments if s.text.strip()):
+                    search.index_transcript(db, transcript)
 
     def list_episodes(self) -> list[dict[str, Any]]:
         return [
@@ -131,22 +138,18 @@ class EditorTools:
     ) -> list[dict[str, Any]]:
         if episode_id is not None and episode_id not in self.transcripts:
             raise LookupError(f"unknown episode_id {episode_id!r}; call list_episodes for the ids")
-        words = {w for w in normalize(query).split() if len(w) > 2}
-        phrase = normalize(query)
-        hits: list[tuple[float, str, float, Segment]] = []
-        for eid, segments in self._normalized.items():
-            if episode_id and eid != episode_id:
-                continue
-            for seg, text in segments:
-                score = (10.0 if phrase and phrase in text else 0.0) + len(words & set(text.split()))
-                if score:
-                    hits.append((score, eid, seg.start, seg))
-        hits.sort(key=lambda h: (-h[0], h[1], h[2]))
-        # Who said it goes with the words, so the editor can attribute a quote.
+        with self.store.connect() as db:
+            hits = search.search(
+                db,
+                query,
+                episode_ids=[episode_id] if episode_id else list(self.transcripts),
+                kinds=[search.SEGMENT],
+                limit=limit,
+            )
         return [
-            {"episode_id": eid, "timestamp": at, "text": seg.text.strip()}
-            | ({"speaker": seg.speaker} if seg.speaker else {})
-            for _, eid, at, seg in hits[:limit]
+            {"episode_id": h.episode_id, "timestamp": h.seconds, "text": h.text}
+            | ({"speaker": h.speaker} if h.speaker else {})
+            for h in hits
         ]
 
     def call(self, name: str, arguments: str) -> Any:

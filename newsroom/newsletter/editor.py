@@ -38,6 +38,7 @@ from newsroom.newsletter.agent import (
 )
 from newsroom.openai_api import Meter, make_client, resolve_llm_backend
 from newsroom.prompts import load_prompt
+from newsroom.store import Store
 from newsroom.summaries.extractive import content_bag, near
 from newsroom.summaries.grounding import TranscriptIndex, defang, invented_quotes
 from newsroom.summaries.lexicon import lexicon
@@ -320,7 +321,7 @@ def draft_issue(
                 settings,
                 make_client(settings.llm),
                 prompt,
-                EditorTools(stories, transcripts),
+                EditorTools(stories, transcripts, Store(settings.library_dir)),
                 {
                     "title": settings.title,
                     "language": language_name(language),

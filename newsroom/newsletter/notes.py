@@ -187,6 +187,7 @@ def write_episode_notes(
     note = folder / "transcript.md"
     kept = user_notes(note.read_text(), settings.templates_dir) if note.exists() else ""  # the user's stay
     paths = [write_text(note, transcript_note(episode, transcript, summary, related, settings, kept))]
+    store.save_notes(episode.id, kept)
     if summary:
         paths.append(
             write_text(folder / "summary.md", summary_note(episode, summary, transcript.backend, settings))

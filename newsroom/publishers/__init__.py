@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from newsroom.config import Settings
+from newsroom.publishers.archive import ArchivePublisher
 from newsroom.publishers.base import Issue, Publisher, PublishError
 from newsroom.publishers.buttondown import ButtondownPublisher
 from newsroom.publishers.folder import FolderPublisher
@@ -17,6 +18,7 @@ PUBLISHERS: dict[str, type[Publisher]] = {
     "email": EmailPublisher,
     "webhook": WebhookPublisher,
     "buttondown": ButtondownPublisher,
+    "archive": ArchivePublisher,
 }
 
 

@@ -15,6 +15,7 @@ from newsroom.config import Settings
 from newsroom.models import Episode, Newsletter, PublishOutcome, Summary, utcnow
 from newsroom.newsletter.issue import issue_folder, render_newsletter
 from newsroom.publishers import Issue, Publisher, PublishError, make_publisher
+from newsroom.publishers.archive import update_archive
 from newsroom.publishers.ledger import Entry, Ledger, StoredNewsletter
 from newsroom.secrets import install_redaction, redact
 from newsroom.store import Store
@@ -243,6 +244,7 @@ def publish_stored(
         # Publishing by hand is the approval: its episodes are now in a newsletter.
         ledger.set_status(n.id, "approved", note=f"published with `newsroom publish` (was {stored.status})")
         store.mark_digested(stored.episode_ids, n.id)
+        update_archive(settings)  # now published: it joins the archive
     run_id = f"cli-{utcnow():%Y%m%dT%H%M%S%f}"
     outcomes = [
         deliver(make_publisher(t, settings), issue, ledger, run_id, republish, resend_unknown)[0]
