@@ -217,6 +217,10 @@ def up(
         raise typer.Exit(2)
     from deployments.serve import SPECS
     from newsroom.app.up import Up, UpError, banner
+    from newsroom.ops.prefect_server import stop_background_server
+
+    if stopped := stop_background_server():  # one server per database: `up` brings its own, with the UI
+        console.print(f"Stopped the background Prefect server (pid {stopped.pid}); `up` runs its own.")
 
     if os.environ.get("PREFECT_API_URL"):
         console.print(
@@ -253,6 +257,18 @@ def up(
         runner.stop()
         console.print("Stopped.")
     raise typer.Exit(0 if runner.stopping.is_set() else code)  # Ctrl-C is how `up` is meant to end
+
+
+@app.command()
+def down() -> None:
+    """Stop this project's background Prefect server (`digest` and `task` start it on first need)."""
+    from newsroom.ops.prefect_server import prefect_home, stop_background_server
+
+    stopped = stop_background_server()
+    if stopped is None:
+        out.print(f"No background Prefect server runs for {prefect_home()}.")
+    else:
+        out.print(f"Stopped the background Prefect server {stopped.api_url} (pid {stopped.pid}).")
 
 
 # Single stages, for debugging ---------------------------------------------------------------------
