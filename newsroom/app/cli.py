@@ -305,11 +305,14 @@ def task_command(
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     server = ensure_api()
     _quiet_prefect(verbose)
+    from prefect.context import SyncClientContext
+
     from newsroom.app.stages import StageInputError, run_stage
     from newsroom.secrets import redact
 
     try:
-        with ProgressDisplay(), await_api(server):
+        # One API client for the stage's task runs: each new one costs ~0.2 s (it loads the CA bundle).
+        with ProgressDisplay(), await_api(server), SyncClientContext.get_or_create():
             result = run_stage(stage, target, settings, force)
     except StageInputError as exc:
         console.print(f"[bold red]newsroom task {stage}:[/] {redact(str(exc))}")
@@ -397,7 +400,15 @@ def templates(
 
 def main() -> None:
     logging.captureWarnings(True)
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    from newsroom.ops.prefect_server import exit_now
+
+    exit_now(code)
 
 
 if __name__ == "__main__":
