@@ -238,6 +238,28 @@ def stop_background_server() -> BackgroundServer | None:
         return found
 
 
+def skip_ca_bundle(api_url: str) -> None:
+    """Every Prefect client builds a TLS context from certifi's ~150 roots (~0.1-0.2 s each; a digest
+    makes four) even for a plain-http address, where it is never used. For our loopback server, point
+    PREFECT_API_SSL_CERT_FILE at a file with a single root instead, unless the user set one."""
+    if not api_url.startswith("http://127.0.0.1:") or "PREFECT_API_SSL_CERT_FILE" in os.environ:
+        return
+    import certifi
+
+    path = prefect_home() / "loopback-ca.pem"
+    try:
+        if not path.exists():
+            bundle = Path(certifi.where()).read_text()
+            end = "-----END CERTIFICATE-----"
+            first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+            partial = path.with_suffix(".tmp")
+            partial.write_text(first + "\n")
+            partial.replace(path)
+    except (OSError, ValueError):
+        return
+    os.environ["PREFECT_API_SSL_CERT_FILE"] = str(path)
+
+
 def say(line: str) -> None:
     print(f"Prefect: {line}", file=sys.stderr, flush=True)
 
@@ -250,6 +272,7 @@ def ensure_api() -> BackgroundServer | None:
         return None
     if found := running_server():  # `newsroom up` runs for this project: use it, runs show in its UI
         os.environ["PREFECT_API_URL"] = found[0]
+        skip_ca_bundle(found[0])
         say(f"the server of `newsroom up`: {found[1]}")
         return None
     try:
@@ -258,6 +281,7 @@ def ensure_api() -> BackgroundServer | None:
         say(f"no background server ({exc}); a temporary one for this command")
         return None
     os.environ["PREFECT_API_URL"] = server.api_url
+    skip_ca_bundle(server.api_url)
     # Our own server runs this very Prefect version: no need to ask it for its version on every client.
     os.environ.setdefault("PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED", "false")
     say(server.describe())
