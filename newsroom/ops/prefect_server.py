@@ -368,6 +368,9 @@ def serve(port: int, idle: float) -> None:
     )
 
     def watch() -> None:
+        while not server.started and not server.should_exit:  # migrations can take a while
+            time.sleep(0.2)
+        activity.last = time.monotonic()
         while not server.should_exit:
             time.sleep(min(5.0, idle / 4))
             if activity.idle_for() > idle:
