@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
-
-from openai import OpenAI
+from typing import TYPE_CHECKING, Any, Literal
 
 from newsroom.config import LLMConfig, Prices, Settings, TranscriptionConfig
 from newsroom.secrets import get_secret
+
+if TYPE_CHECKING:  # openai takes ~1.5 s to import: commands that call no model never load it
+    from openai import OpenAI
 
 OPENAI_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "not-needed"
@@ -76,6 +77,8 @@ def client_key(base_url: str | None, key_env: str, key_secret: str | None, send_
 def _client(api_key: str, base_url: str, timeout: float, max_retries: int) -> OpenAI:
     # One client (one connection pool) per endpoint and key for the whole process: building one
     # costs tens of milliseconds (TLS context), and they are safe to share between threads.
+    from openai import OpenAI
+
     return OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Any
 
 import httpx
-import openai
 
 from newsroom.net import FetchError
 
@@ -16,10 +16,12 @@ TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 def is_transient_error(exc: BaseException | None) -> bool:
     if exc is None:
         return False
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in TRANSIENT_STATUS
-    if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
-        return True
+    # openai loads only when a model is called (~1.5 s); if it never loaded, this is not its error.
+    if (openai := sys.modules.get("openai")) is not None:
+        if isinstance(exc, openai.APIStatusError):
+            return bool(exc.status_code in TRANSIENT_STATUS)
+        if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
+            return True
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code in TRANSIENT_STATUS
     if isinstance(exc, httpx.TransportError | socket.timeout | ConnectionError | TimeoutError):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-import bpe_openai
+if TYPE_CHECKING:  # bpe-openai loads its encodings on import (~1 s): only when counting tokens
+    import bpe_openai
 
 
 @cache
 def _encoding(name: str) -> bpe_openai.Encoding:
+    import bpe_openai
+
     return bpe_openai.get_encoding(name)
 
 

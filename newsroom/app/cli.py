@@ -218,6 +218,10 @@ def up(
         raise typer.Exit(2)
     from deployments.serve import SPECS
     from newsroom.app.up import Up, UpError, banner
+    from newsroom.ops.prefect_server import stop_background_server
+
+    if stopped := stop_background_server():  # one server per database: `up` brings its own, with the UI
+        console.print(f"Stopped the background Prefect server (pid {stopped.pid}); `up` runs its own.")
 
     if os.environ.get("PREFECT_API_URL"):
         console.print(
@@ -256,6 +260,18 @@ def up(
     raise typer.Exit(0 if runner.stopping.is_set() else code)  # Ctrl-C is how `up` is meant to end
 
 
+@app.command()
+def down() -> None:
+    """Stop this project's background Prefect server (`digest` and `task` start it on first need)."""
+    from newsroom.ops.prefect_server import prefect_home, stop_background_server
+
+    stopped = stop_background_server()
+    if stopped is None:
+        out.print(f"No background Prefect server runs for {prefect_home()}.")
+    else:
+        out.print(f"Stopped the background Prefect server {stopped.api_url} (pid {stopped.pid}).")
+
+
 # Single stages, for debugging ---------------------------------------------------------------------
 
 STAGES = ("discover", "fetch", "transcribe", "summarize", "draft", "publish")
@@ -290,11 +306,14 @@ def task_command(
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     server = ensure_api()
     _quiet_prefect(verbose)
+    from prefect.context import SyncClientContext
+
     from newsroom.app.stages import StageInputError, run_stage
     from newsroom.secrets import redact
 
     try:
-        with ProgressDisplay(), await_api(server):
+        # One API client for the stage's task runs: each new one costs ~0.2 s (it loads the CA bundle).
+        with ProgressDisplay(), await_api(server), SyncClientContext.get_or_create():
             result = run_stage(stage, target, settings, force)
     except StageInputError as exc:
         console.print(f"[bold red]newsroom task {stage}:[/] {redact(str(exc))}")
@@ -450,7 +469,15 @@ def templates(
 
 def main() -> None:
     logging.captureWarnings(True)
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    from newsroom.ops.prefect_server import exit_now
+
+    exit_now(code)
 
 
 if __name__ == "__main__":

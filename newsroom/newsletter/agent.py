@@ -15,10 +15,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
-import openai
-from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import Field, ValidationError
 
 from newsroom import search
@@ -28,6 +27,10 @@ from newsroom.openai_api import Meter, request_slot
 from newsroom.prompts import Prompt
 from newsroom.store import Store
 from newsroom.tokens import count_tokens
+
+if TYPE_CHECKING:  # openai takes ~1.5 s to import: only runs that call the agent load it
+    import openai
+    from openai.types.shared_params import ResponseFormatJSONSchema
 
 # What the model fills in. No URL, address or recipient anywhere: those are never the model's to write.
 
@@ -80,15 +83,19 @@ TOOL_MODELS: dict[str, type[Model]] = {
     "read_summary": ReadSummary,
     "search_transcripts": SearchTranscripts,
 }
-TOOLS = [openai.pydantic_function_tool(m, name=name) for name, m in TOOL_MODELS.items()]
-RESPONSE_FORMAT: ResponseFormatJSONSchema = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "EditorDraft",
-        "strict": True,
-        "schema": openai.pydantic_function_tool(EditorDraft)["function"]["parameters"],
-    },
-}
+
+
+@cache
+def tools_and_format() -> tuple[list[Any], ResponseFormatJSONSchema]:
+    """The tools' function schemas and the EditorDraft response format, built once."""
+    import openai
+
+    tools = [openai.pydantic_function_tool(m, name=name) for name, m in TOOL_MODELS.items()]
+    schema = openai.pydantic_function_tool(EditorDraft)["function"]["parameters"]
+    return tools, {
+        "type": "json_schema",
+        "json_schema": {"name": "EditorDraft", "strict": True, "schema": schema},
+    }
 
 
 class EditorTools:
@@ -194,6 +201,9 @@ def run_editor(
 ) -> AgentRun:
     """Let the model call tools until it answers with an EditorDraft, within the configured budget.
     Raises AgentFailedError (with `run` holding the trace so far) when it does not get there."""
+    import openai
+
+    tool_schemas, response_format = tools_and_format()
     limits = settings.editor
     model = settings.llm.editor_model or settings.llm.model
     run = run if run is not None else AgentRun()
@@ -226,9 +236,9 @@ def run_editor(
                 completion = client.chat.completions.create(
                     model=model,
                     messages=messages,  # type: ignore[arg-type]
-                    tools=TOOLS,
+                    tools=tool_schemas,
                     tool_choice=choice_mode,
-                    response_format=RESPONSE_FORMAT,
+                    response_format=response_format,
                     temperature=settings.llm.temperature,
                     timeout=remaining,
                 )

@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-import trafilatura
-
 from newsroom.config import Settings, SourceConfig
 from newsroom.models import Episode, Segment, stable_id
 from newsroom.net import check_url, fetch_bytes
@@ -55,6 +53,8 @@ class ArticleKind(SourceKind):
 
 def extract_article(html: bytes | str, url: str, min_chars: int = 200) -> dict[str, str | None]:
     """Title, author, date (ISO) and main text of an article page; NoMainTextError if it has none."""
+    import trafilatura  # ~0.8 s to import: only when an article is read
+
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
     if len(text) < min_chars:

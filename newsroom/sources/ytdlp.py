@@ -12,13 +12,13 @@ import logging
 import re
 import shutil
 from pathlib import Path
-from typing import Any
-
-from yt_dlp.utils import DownloadError, unsmuggle_url
+from typing import TYPE_CHECKING, Any
 
 from newsroom.ffmpeg import ffmpeg_exe
 from newsroom.net import AllowPrivate, NetworkPolicy, UnsafeURLError
-from newsroom.sources.ytdlp_guard import GuardedYoutubeDL, unsafe_cause
+
+if TYPE_CHECKING:  # yt-dlp takes ~1.3 s to import: it loads when a source first needs it
+    from newsroom.sources.ytdlp_guard import GuardedYoutubeDL
 
 log = logging.getLogger("newsroom.sources.ytdlp")
 
@@ -74,6 +74,8 @@ _REASONS = [
 def failure(exc: BaseException) -> Exception:
     """What a yt-dlp failure means for the report: the guard's refusal (with the refused address) as
     UnsafeURLError, anything else as MediaUnavailableError with `explain`'s reason."""
+    from newsroom.sources.ytdlp_guard import unsafe_cause
+
     refused = unsafe_cause(exc)
     if refused is not None:
         return UnsafeURLError(str(refused))
@@ -85,6 +87,8 @@ def failure(exc: BaseException) -> Exception:
 
 def youtube_dl(opts: dict[str, Any], network: AllowPrivate | NetworkPolicy) -> GuardedYoutubeDL:
     """The only way newsroom makes a YoutubeDL: guarded by the address policy."""
+    from newsroom.sources.ytdlp_guard import GuardedYoutubeDL
+
     return GuardedYoutubeDL(opts, policy=NetworkPolicy.of(network))
 
 
@@ -161,6 +165,8 @@ def list_flat(
     url: str, limit: int, cookies_file: str | None = None, network: AllowPrivate | NetworkPolicy = False
 ) -> list[dict[str, Any]]:
     """Entries of a channel, playlist or feed without visiting each (cheap): id, url, title."""
+    from yt_dlp.utils import DownloadError, unsmuggle_url
+
     opts = base_options(cookies_file=cookies_file) | {
         "extract_flat": "in_playlist",
         "playlistend": limit,
@@ -227,6 +233,8 @@ class MetadataSession:
         self.ydl.close()
 
     def extract(self, url: str) -> dict[str, Any]:
+        from yt_dlp.utils import DownloadError
+
         try:
             info = self.ydl.extract_info(url, download=False)
         except DownloadError as exc:
@@ -245,6 +253,8 @@ def download_audio(
     network: AllowPrivate | NetworkPolicy = False,
 ) -> Path:
     """Best audio of one item to `dest_dir/name.<ext>` (`name` is an id, never a title); returns the file."""
+    from yt_dlp.utils import DownloadError
+
     dest_dir.mkdir(parents=True, exist_ok=True)
     opts = base_options(cookies_file=cookies_file) | {
         "format": "bestaudio/best",

@@ -10,7 +10,6 @@ from abc import ABC, abstractmethod
 from functools import cached_property
 from typing import Any
 
-import openai
 from pydantic import BaseModel
 
 from newsroom.config import Settings
@@ -173,6 +172,8 @@ class OpenAISummarizer(Summarizer):
     ) -> Any:
         """One structured call. Invalid JSON and output that breaks the rules are retried once with
         the reason; a refusal, a cut-off or a second bad answer raise SummaryRejectedError."""
+        import openai  # here, not at the top: only runs that call a model pay its import time
+
         version = prompt_version or self.prompt_version
         messages: list[dict[str, str]] = [
             {"role": "system", "content": system},
