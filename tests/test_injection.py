@@ -31,9 +31,12 @@ def rendered_links(newsletter, settings) -> dict[str, list[str]]:
 
 
 def allowed(newsletter) -> set[str]:
-    return {newsletter_item.link for newsletter_item in newsletter.items} | {
-        h.link for item in newsletter.items for h in item.highlights
-    }
+    # The headline opens the item's page (the feed's own <link>), the ▶ links a moment in it.
+    return (
+        {newsletter_item.link for newsletter_item in newsletter.items}
+        | {i.page for i in newsletter.items if i.page}
+        | {h.link for item in newsletter.items for h in item.highlights}
+    )
 
 
 def assert_only_source_links(newsletter, settings) -> None:

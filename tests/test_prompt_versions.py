@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from newsroom.locales import language_name
 from newsroom.models import Entities, Episode, Summary, SummaryContent
 from newsroom.newsletter.agent import EditorTools
 from newsroom.prompts import load_prompt, prompts_dir
+from newsroom.store import Store
 
 EPISODE = Episode(
     id="yt-1",
@@ -99,7 +101,7 @@ def test_editor_prompt_asks_for_blurbs_that_cover_the_episode_in_the_issue_langu
     assert "```" not in system
 
 
-def test_the_editor_sees_each_episodes_description() -> None:
+def test_the_editor_sees_each_episodes_description(tmp_path: Path) -> None:
     summary = Summary(
         key_subjects_and_themes="",
         main_topic="Claude bouwt Slack na.",
@@ -115,5 +117,5 @@ def test_the_editor_sees_each_episodes_description() -> None:
         language="nl",
         backend="offline:extractive",
     )
-    listed = EditorTools([(EPISODE, summary)], {}).list_episodes()
+    listed = EditorTools([(EPISODE, summary)], {}, Store(tmp_path)).list_episodes()
     assert listed[0]["description"] == EPISODE.description

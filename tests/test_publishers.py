@@ -171,7 +171,7 @@ def test_slack_and_discord_webhooks_get_their_documented_json(
     assert s.body["text"].startswith("*Test Weekly — 2026-11-22*")
     assert "<https://news.example/2026-11-22|Read it>" in s.body["text"]
     stories = s.body["blocks"][2]["text"]["text"]
-    assert "<https://example.com/ep2.mp3#t=12|Voice clones &lt;b&gt;and&lt;/b&gt; [the] election>" in stories
+    assert "<https://example.com/ep2|Voice clones &lt;b&gt;and&lt;/b&gt; [the] election>" in stories
     assert s.headers["Idempotency-Key"].startswith("nr-")
 
     d = publish_receiver.to("/discord/")[0]
@@ -180,7 +180,7 @@ def test_slack_and_discord_webhooks_get_their_documented_json(
     embed = d.body["embeds"][0]
     assert embed["title"] == "Test Weekly — 2026-11-22"
     assert "Agents that plan your week" in embed["description"]
-    assert embed["url"] == "https://example.com/ep2.mp3#t=12"  # no link template: the first story
+    assert embed["url"] == "https://example.com/ep2"  # no link template: the first story's page
 
 
 def test_webhook_500_fails_alone_and_the_url_never_shows(

@@ -86,9 +86,9 @@ def test_a_digest_run_shows_preview_report_links_and_progress(quick: Path):
     assert progress.description == "3 of 3 episode(s) processed"
 
     # Coarse tasks: per episode one process/fetch/transcribe/summarize (no ASR windows here, never
-    # one per segment), plus discover, draft and publish once per run.
-    names = task_run_names(run_id, expected=3 + 3 * 4)
-    assert len(names) == 15, names
+    # one per segment), plus discover, draft, publish and the archive once per run.
+    names = task_run_names(run_id, expected=3 + 3 * 4 + 1)
+    assert len(names) == 16, names
     assert sum(n.startswith("episode ") for n in names) == 3
     assert sum(n.startswith("transcribe ") for n in names) == 3
 

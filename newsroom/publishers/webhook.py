@@ -26,7 +26,7 @@ from newsroom.targets import WebhookTarget
 def issue_link(issue: Issue, template: str | None) -> str:
     if template:
         return template.replace("{id}", issue.newsletter.id).replace("{date}", issue.newsletter.date)
-    return issue.newsletter.items[0].link if issue.newsletter.items else ""
+    return issue.newsletter.items[0].page or issue.newsletter.items[0].link if issue.newsletter.items else ""
 
 
 def slack_escape(text: str) -> str:
