@@ -223,6 +223,9 @@ def run() -> Table:
         "the Store's saves run one transaction per transcript, as the digest does.",
         "Index size: the database after VACUUM minus the episode rows (SQLite's dbstat): the FTS5 "
         "tables (text, folded column) and search_docs (episode, kind, second, speaker per row).",
+        "The p95 is the single most common words of the mix (one of the 50 most frequent matches most "
+        "segments, and bm25 scores every match before the best 20 are kept); rarer words, names, "
+        "phrases and prefixes take a few milliseconds.",
         "The naive scan reads and parses every transcript.json and folds every segment, as a search "
         "without the index must; it is timed on the first queries of the same mix.",
     ]
