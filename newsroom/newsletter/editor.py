@@ -95,6 +95,25 @@ def _says(bag: set[str], word: str) -> bool:
     return word in bag or (len(word) >= 5 and any(w.startswith(word) for w in bag))
 
 
+MAX_SUBJECTS = 5
+
+
+def story_subjects(summary: Summary, told: str) -> list[str]:
+    """The episode's key phrases (its chapter titles, from segmentation) the story has not said yet:
+    short, distinct, at most five, so a reader sees what else the episode covers."""
+    out: list[str] = []
+    said = told.lower()
+    for chapter in summary.chapters:
+        name = chapter.title.strip().rstrip(".")
+        key = name.lower()
+        if not name or len(name.split()) > 4 or key in said or any(key == o.lower() for o in out):
+            continue
+        out.append(defang(name)[0])
+        if len(out) == MAX_SUBJECTS:
+            break
+    return out
+
+
 def deterministic_item(
     episode: Episode, summary: Summary, seen: list[set[str]] | None = None
 ) -> NewsletterItem:
@@ -125,7 +144,9 @@ def deterministic_item(
         told |= {w for w in title if _says(best[2], w)}
     highlights = [Highlight(text=text, link=episode.link_at(at)) for at, text, _ in sorted(picked)]
     first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
+    named = story_subjects(summary, " ".join([blurb, *(h.text for h in highlights)]))
     return NewsletterItem(
+        subjects=phrases(language)["key_subjects"].format(subjects=", ".join(named)) if named else "",
         episode_id=episode.id,
         title=episode.title,
         blurb=blurb,
