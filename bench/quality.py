@@ -3,7 +3,7 @@
 Each episode goes through the functions the pipeline uses: `make_summarizer(settings).summarize`,
 `draft_issue`, `summary_note` and `render_newsletter`. What is measured, per episode and overall:
 - coverage: the share of the episode's key topics (listed in bench/corpus/episodes.toml) that its
-  newsletter story (blurb and highlights) names; note, lead-4 and title: see the README;
+  newsletter story (blurb, highlights and key-subjects line) names; note, lead-4 and title: see the README;
 - support: the share of the sentences the summarizer and editor wrote that the transcript (or the
   publisher's description) holds, spoken fillers and repeated words aside, newsroom's own wording
   from the locale files excepted;
@@ -146,7 +146,7 @@ def score_episode(item: CorpusEpisode, folder: Path) -> Scores:
     wrong = language_mismatches(program_labels(rendered), language, wording_vocabulary())
     talking = speakers_of((seg.speaker, seg.text) for seg in item.transcript.segments)
     things = speakers_as_things(summary.entities.model_dump(), talking)
-    story_text = " ".join(story_sentences)
+    story_text = " ".join([*story_sentences, story.subjects])  # the key-subjects line is read too
     lead = " ".join(sentences(item.transcript.text)[:4])
     return Scores(
         coverage=topic_coverage(item.topics, story_text),
@@ -225,7 +225,7 @@ def run() -> Table:
     )
     table.add("target", "", "≥ 0.60", "", "", "", "1.00", 0, 0, 0, 0, "")
     table.notes += [
-        "coverage: share of the episode's listed key topics its newsletter story (blurb + highlights) names; "
+        "coverage: share of the episode's listed key topics its newsletter story (blurb + highlights + key-subjects line) names; "
         "note: the same for the whole summary note; "
         "lead-4: the same for a baseline story, the transcript's first four sentences, measured in the same run; "
         "title: the share of the title's content words the story names (not a target).",
@@ -234,6 +234,8 @@ def run() -> Table:
         "product or company) are counts.",
         "Backend: offline:extractive only. The OpenAI path is not scored: the fake server answers fixed "
         "filler, so its numbers would measure the fake.",
+        "BEFORE (main, before issue 13's offline rewrite, same corpus): overall coverage 0.24, repetition 17, "
+        "filler 5, mismatches 2, speakers as things 2; after parts A+B, before the key-subjects line: coverage 0.33.",
     ]
     for item, s in scores:
         for kind, found in s.examples.items():

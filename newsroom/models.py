@@ -186,6 +186,9 @@ class NewsletterItem(Model):
     timed: bool = Field(True, description="Whether its highlights link to a second (not for articles).")
     source_name: str = ""
     highlights: list[Highlight] = Field(default_factory=list)
+    subjects: str = Field(
+        "", description="One localized line naming the episode's key subjects (offline stories only)."
+    )
 
 
 class Newsletter(Model):

@@ -12,7 +12,7 @@ import pytest
 
 from newsroom.config import load_settings
 from newsroom.models import Newsletter, Segment, Summary
-from newsroom.newsletter.editor import deterministic_draft, deterministic_item
+from newsroom.newsletter.editor import deterministic_draft, deterministic_item, highlight_count
 from newsroom.newsletter.notes import summary_note
 from newsroom.summaries.entities import find_entities
 from newsroom.summaries.grounding import TranscriptIndex, normalize
@@ -144,16 +144,17 @@ def test_sections_only_a_model_writes_are_left_out_and_the_note_says_so(dutch, t
 
 def test_stories_say_what_the_episode_is_about_and_repeat_nothing(dutch, english):
     (nl_episode, _, nl_summary), (en_episode, _, en_summary) = dutch, english
-    newsletter = deterministic_draft(
-        "AI Report", "nl", date(2026, 11, 30), [(nl_episode, nl_summary), (en_episode, en_summary)]
-    )
+    pairs = [(nl_episode, nl_summary), (en_episode, en_summary)]
+    newsletter = deterministic_draft("AI Report", "nl", date(2026, 11, 30), pairs)
     said = issue_sentences(newsletter)
     assert len({normalize(s) for s in said}) == len(said)
     for item in newsletter.items:
         lex = lexicon("nl" if item.episode_id == nl_episode.id else "en")
         blurb = re.split(r"(?<=[.!?])\s+", item.blurb)
         assert 1 <= len(blurb) <= 2 and all(s.endswith((".", "!", "?")) for s in blurb)
-        assert len(item.highlights) == 3
+        assert len(item.highlights) == highlight_count(
+            next(e for e, _ in pairs if e.id == item.episode_id).duration or 0
+        )
         for text in [*blurb, *(h.text for h in item.highlights)]:
             assert len(text.split()) >= 6, text
             assert re.match(r"[\w'’-]+", text).group(0).lower() not in lex.openers | lex.fillers, text
@@ -170,6 +171,26 @@ def test_a_story_without_description_is_told_from_the_main_topic(english):
     item = deterministic_item(episode.model_copy(update={"description": ""}), summary)
     assert item.blurb.startswith(summary.main_topic.split(".")[0])
     assert not any(h.text in item.blurb for h in item.highlights)
+
+
+def test_a_story_names_its_other_key_subjects_in_the_output_language(dutch, english):
+    for (episode, _, summary), label in [(dutch, "Belangrijkste onderwerpen: "), (english, "Key subjects: ")]:
+        item = deterministic_item(episode, summary)
+        assert item.subjects.startswith(label) and item.subjects.endswith(".")
+        named = item.subjects[len(label) : -1].split(", ")
+        chapters = {p for c in summary.chapters for p in c.title.split(", ")}
+        assert 1 <= len(named) <= 5 and set(named) <= chapters and len(set(named)) == len(named)
+        told = " ".join([item.blurb, *(h.text for h in item.highlights)]).lower()
+        assert not any(n.lower() in told for n in named)  # only what the story has not said
+
+
+def test_longer_episodes_get_more_highlights(english):
+    episode, _, summary = english
+    short = deterministic_item(episode.model_copy(update={"duration": 600.0}), summary)
+    long = deterministic_item(episode.model_copy(update={"duration": 3600.0}), summary)
+    assert len(short.highlights) == 3 and 3 < len(long.highlights) <= 5
+    texts = [h.text for h in long.highlights]
+    assert len(set(texts)) == len(texts)
 
 
 def test_spoken_cleanup_keeps_the_words_and_grounding_still_finds_them():

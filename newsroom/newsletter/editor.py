@@ -95,10 +95,33 @@ def _says(bag: set[str], word: str) -> bool:
     return word in bag or (len(word) >= 5 and any(w.startswith(word) for w in bag))
 
 
+MAX_SUBJECTS = 5
+
+
+def highlight_count(seconds: float) -> int:
+    """Three highlights for an episode under 20 minutes, one more per further 20, five at most."""
+    return min(5, 3 + int(max(seconds, 0.0) // 1200))
+
+
+def story_subjects(summary: Summary, told: str) -> list[str]:
+    """The episode's key phrases (its chapter titles, from segmentation) the story has not said yet:
+    short, distinct, at most five, so a reader sees what else the episode covers."""
+    out: list[str] = []
+    said = told.lower()
+    for name in (p.strip().rstrip(".") for c in summary.chapters for p in c.title.split(", ")):
+        key = name.lower()
+        if not name or len(name.split()) > 4 or key in said or any(key == o.lower() for o in out):
+            continue
+        out.append(defang(name)[0])
+        if len(out) == MAX_SUBJECTS:
+            break
+    return out
+
+
 def deterministic_item(
     episode: Episode, summary: Summary, seen: list[set[str]] | None = None
 ) -> NewsletterItem:
-    """One story from a summary alone: what it is about (description or main topic) and up to three
+    """One story from a summary alone: what it is about (description or main topic), three to five
     highlights that repeat neither the blurb, nor each other, nor anything in `seen` (the issue so
     far, which this adds to); linked at its first takeaway."""
     language = episode.language or summary.language
@@ -114,18 +137,28 @@ def deterministic_item(
     # Greedy: each highlight the one that adds most of the title the story has not said yet.
     title = content_bag(episode.title, lex)
     told = {w for w in title if any(_says(b, w) for b in seen[-2:])}
+    # and, title aside, the one that names a chapter's subject no highlight has named yet.
+    chapters = [content_bag(c.title, lex) for c in summary.chapters]
     picked: list[tuple[float, str, set[str]]] = []
-    while len(picked) < 3:
+    while len(picked) < highlight_count(episode.duration or 0.0):
         fresh = [c for c in pool if c not in picked and not any(near(c[2], b) for b in seen)]
         if not fresh:
             break
-        best = max(fresh, key=lambda c: len({w for w in title - told if _says(c[2], w)}))
+        best = max(
+            fresh,
+            key=lambda c: (
+                len({w for w in title - told if _says(c[2], w)}),
+                sum(1 for ch in chapters if ch and ch <= c[2] and not any(ch <= p[2] for p in picked)),
+            ),
+        )
         picked.append(best)
         seen.append(best[2])
         told |= {w for w in title if _says(best[2], w)}
     highlights = [Highlight(text=text, link=episode.link_at(at)) for at, text, _ in sorted(picked)]
     first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
+    named = story_subjects(summary, " ".join([blurb, *(h.text for h in highlights)]))
     return NewsletterItem(
+        subjects=phrases(language)["key_subjects"].format(subjects=", ".join(named)) if named else "",
         episode_id=episode.id,
         title=episode.title,
         blurb=blurb,
