@@ -32,7 +32,7 @@ ENGLISH_TITLE = "10 Things We Wish We Knew Before Starting a Podcast"
 
 def english_episode(description: str = "") -> tuple[Episode, Transcript]:
     # newsroom's SRT reader takes the inline "Travis:" labels as speakers.
-    segments = parse_srt((DATA / "buzzsprout-10-things.srt").read_text(encoding="utf-8"))
+    segments = parse_srt((DATA / "podcastindex-example.srt").read_text(encoding="utf-8"))
     episode = Episode(
         id="pod-buzzsprout-10",
         source_id="buzzsprout",
