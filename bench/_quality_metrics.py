@@ -170,12 +170,12 @@ def repeated(groups: Iterable[Iterable[str]], min_words: int = 4) -> list[str]:
 
 
 def filler_labels(labels: Iterable[str], language: str, share: float = 0.5) -> list[str]:
-    """Labels at least `share` of whose words are stopwords or spoken fillers."""
+    """Labels mostly (more than `share` of their words) made of stopwords or spoken fillers."""
     stop = stopwords(language)
     out = []
     for label in labels:
         words = [w for w in tokens(label) if len(w) > 1]  # "U.S" is initials, not filler
-        if words and sum(w in stop for w in words) / len(words) >= share:
+        if words and sum(w in stop for w in words) / len(words) > share:
             out.append(label)
     return out
 

@@ -53,7 +53,12 @@ def test_repeated_finds_copies_and_sentences_inside_others() -> None:
 
 
 def test_filler_labels_in_both_languages() -> None:
-    labels = ["you're, listen, need, they're, show, sure", "Opening Tagline We're", "Claude Sonnet"]
+    labels = [
+        "you're, listen, need, they're, show, sure",
+        "Opening Tagline We're",
+        "Claude Sonnet",
+        "show notes",
+    ]
     assert q.filler_labels(labels, "en") == labels[:1]
     dutch = ["Nerds Gewoon Hele", "Eigenlijk Allemaal Model", "Gaswinning Groningen", "U.S"]
     assert q.filler_labels(dutch, "nl") == dutch[:2]

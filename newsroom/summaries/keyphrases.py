@@ -81,8 +81,11 @@ def key_phrases(
         in_title = key in own
         if (count < 2 and not in_title) or exclude.intersection(key):
             continue
-        rarity = [max(0.0, 6.5 - lex.commonness(w)) for w in key]
-        if len(key) == 1 and lex.commonness(key[0]) >= COMMON and not in_title:
+        text = forms[key].most_common(1)[0][0]
+        # How rare a word is, looked up as said: the folded key ("previou") is not a word.
+        said = text.split()
+        rarity = [max(0.0, 6.5 - lex.commonness(w)) for w in said]
+        if len(key) == 1 and lex.commonness(said[0]) >= COMMON and not in_title:
             continue
         if min(rarity) < 0.5:  # one everyday word makes a phrase ordinary ("good question")
             continue
@@ -90,7 +93,6 @@ def key_phrases(
         score = (count + (3 if in_title else 0)) ** 0.7 * (sum(rarity) / len(key) + max(rarity)) / 2
         score *= 0.7 if len(key) == 1 else 1 + 1.2 * (len(key) - 1)
         score *= 3.0 if in_title else 1.0 + 0.5 * (len(set(key) & own_words) / len(key))
-        text = forms[key].most_common(1)[0][0]
         if lex.filler_phrase(text):
             continue
         scored.append(KeyPhrase(text, " ".join(key), score, count, in_title))
