@@ -5,8 +5,8 @@ comes from (store migration 3): one row per transcript segment (episode, second,
 updates it whenever it saves a transcript, a summary or notes, so a search never reads a file;
 `rebuild` refills it from the library folder.
 
-Folding: FTS5's `unicode61 remove_diacritics 2` tokenizer ignores case and accents, so "Klöpping"
-and "Klopping" meet. Spellings that write a letter out instead ("kloepping", "Strasse") are met
+Folding: FTS5's `unicode61 remove_diacritics 2` tokenizer ignores case and accents, so "Gröndal"
+and "Grondal" meet. Spellings that write a letter out instead ("groendal", "Strasse") are met
 by a second, folded column (ö -> oe, ß -> ss, ...) filled only where folding changes the text, and
 by querying the folded form of the query too.
 
@@ -81,7 +81,7 @@ class Hit:
 
 
 def spelled_out(text: str) -> str:
-    """'Klöpping' -> 'Kloepping': the written-out spelling of letters that have one."""
+    """'Gröndal' -> 'Groendal': the written-out spelling of letters that have one."""
     return text.translate(_SPELLED_OUT)
 
 

@@ -52,13 +52,13 @@ def library(tmp_path: Path) -> tuple[Settings, Store]:
     settings = load_settings(config)
     store = Store(settings.library_dir)
     shows = {
-        "poki": (
-            "poki",
+        "aiuur": (
+            "aiuur",
             10,
             "youtube",
             [
-                ("Wietse", "Alexander Klöpping tried the new agent on his own calendar."),
-                ("Alexander", "The agent booked three meetings and cancelled one by itself."),
+                ("Femke", "Marijke Gröndal tried the new agent on her own calendar."),
+                ("Jorien", "The agent booked three meetings and cancelled one by itself."),
                 "Next week we talk about open weights models.",
             ],
         ),
@@ -69,7 +69,7 @@ def library(tmp_path: Path) -> tuple[Settings, Store]:
             [
                 "Agents agents agents: the word of the year.",
                 "Our guest, a researcher on speech, says the hype around agents will fade once budgets are checked.",
-                ("Host", "Kloepping wrote about it too, in his column."),
+                ("Host", "Groendal wrote about it too, in her column."),
             ],
         ),
         "late": ("nerds", 25, "podcast", ["Straße und Strasse: both spellings of street."]),
@@ -92,18 +92,18 @@ def cli(settings: Settings, *args: str):
 
 def test_case_and_diacritics_fold_both_ways(library):
     _, store = library
-    for query in ("Klöpping", "kloepping", "Klopping", "KLÖPPING"):
+    for query in ("Gröndal", "groendal", "Grondal", "GRÖNDAL"):
         hits = find(store, query)
-        assert {(h.episode_id, h.seconds) for h in hits} >= {("poki", 5.0)}, query
+        assert {(h.episode_id, h.seconds) for h in hits} >= {("aiuur", 5.0)}, query
     # The written-out spelling in a transcript is found by the umlaut too.
-    assert ("nerds", 1205.0) in {(h.episode_id, h.seconds) for h in find(store, "Klöpping")}
+    assert ("nerds", 1205.0) in {(h.episode_id, h.seconds) for h in find(store, "Gröndal")}
     assert [h.episode_id for h in find(store, "strasse")] == ["late"]
     assert [h.episode_id for h in find(store, "Straße")] == ["late"]
     # The match is marked in the snippet; the hit says who speaks, when, and links to that second.
-    hit = next(h for h in find(store, "Klöpping") if h.episode_id == "poki")
-    assert search.MARK_START + "Klöpping" + search.MARK_END in hit.snippet
-    assert (hit.speaker, hit.at) == ("Wietse", "00:00:05")
-    assert hit.link == "https://www.youtube.com/watch?v=vidpoki&t=5s"
+    hit = next(h for h in find(store, "Gröndal") if h.episode_id == "aiuur")
+    assert search.MARK_START + "Gröndal" + search.MARK_END in hit.snippet
+    assert (hit.speaker, hit.at) == ("Femke", "00:00:05")
+    assert hit.link == "https://www.youtube.com/watch?v=vidaiuur&t=5s"
     late = find(store, "street")[0]
     assert late.link == "https://example.org/late.mp3#t=5" and late.title == "Episode late"
 
@@ -122,30 +122,30 @@ def test_bm25_ranks_the_denser_match_first(library):
 
 def test_filters_source_since_speaker(library):
     _, store = library
-    assert {h.episode_id for h in find(store, "agent*")} == {"poki", "nerds"}
-    assert {h.episode_id for h in find(store, "agent*", source="poki")} == {"poki"}
+    assert {h.episode_id for h in find(store, "agent*")} == {"aiuur", "nerds"}
+    assert {h.episode_id for h in find(store, "agent*", source="aiuur")} == {"aiuur"}
     assert {h.episode_id for h in find(store, "agent*", source="Nerds FM")} == {"nerds"}
     assert {h.episode_id for h in find(store, "agent*", since=datetime(2026, 11, 15).date())} == {"nerds"}
-    said = find(store, "agent", speaker="alexander")
-    assert [(h.episode_id, h.speaker) for h in said] == [("poki", "Alexander")]
-    assert {h.speaker for h in find(store, "klopping", speaker="WIETSE")} == {"Wietse"}
+    said = find(store, "agent", speaker="jorien")
+    assert [(h.episode_id, h.speaker) for h in said] == [("aiuur", "Jorien")]
+    assert {h.speaker for h in find(store, "grondal", speaker="FEMKE")} == {"Femke"}
 
 
 def test_cli_prints_hits_and_json(library):
     settings, _ = library
-    result = cli(settings, "Klöpping", "--source", "poki")
+    result = cli(settings, "Gröndal", "--source", "aiuur")
     assert result.exit_code == 0, result.output
-    assert "Episode poki" in result.output and "00:00:05" in result.output and "Wietse" in result.output
-    assert "https://www.youtube.com/watch?v=vidpoki&t=5s" in result.output
+    assert "Episode aiuur" in result.output and "00:00:05" in result.output and "Femke" in result.output
+    assert "https://www.youtube.com/watch?v=vidaiuur&t=5s" in result.output
 
-    result = cli(settings, "agent", "--json", "--speaker", "Alexander", "--since", "2026-11-01")
+    result = cli(settings, "agent", "--json", "--speaker", "Jorien", "--since", "2026-11-01")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["query"] == "agent"
     [hit] = data["hits"]
-    assert hit["episode_id"] == "poki" and hit["seconds"] == 605.0 and hit["at"] == "00:10:05"
+    assert hit["episode_id"] == "aiuur" and hit["seconds"] == 605.0 and hit["at"] == "00:10:05"
     assert hit["snippet"] == "The **agent** booked three meetings and cancelled one by itself."
-    assert hit["link"] == "https://www.youtube.com/watch?v=vidpoki&t=605s" and hit["kind"] == "segment"
+    assert hit["link"] == "https://www.youtube.com/watch?v=vidaiuur&t=605s" and hit["kind"] == "segment"
 
     nothing = cli(settings, "zeppelin")
     assert nothing.exit_code == 0 and "No matches for 'zeppelin'" in nothing.output
@@ -169,16 +169,16 @@ def test_the_index_follows_the_store_and_rebuild_refills_it(library):
     assert find(store, "street") == []
     assert len(find(store, "tunnels")) == 1
     # Summaries and the user's notes are indexed as they are saved.
-    poki = store.get_episode("poki")
-    assert poki is not None
-    store.save_summary(summary(poki, "Zeppelin Labs"))
+    aiuur = store.get_episode("aiuur")
+    assert aiuur is not None
+    store.save_summary(summary(aiuur, "Zeppelin Labs"))
     assert {h.kind for h in find(store, "zeppelin")} == {"summary"}
-    note = store.episode_dir("poki") / "transcript.md"
-    tr = store.load_transcript("poki")
+    note = store.episode_dir("aiuur") / "transcript.md"
+    tr = store.load_transcript("aiuur")
     assert tr is not None
-    write_episode_notes(store, poki, tr, None, settings)
-    note.write_text(note.read_text().replace("## Notes\n", "## Notes\nAsk Wietse about the zeppelin idea.\n"))
-    write_episode_notes(store, poki, tr, None, settings)  # a later run keeps (and indexes) the user's notes
+    write_episode_notes(store, aiuur, tr, None, settings)
+    note.write_text(note.read_text().replace("## Notes\n", "## Notes\nAsk Femke about the zeppelin idea.\n"))
+    write_episode_notes(store, aiuur, tr, None, settings)  # a later run keeps (and indexes) the user's notes
     assert {h.kind for h in find(store, "zeppelin")} == {"summary", "note"}
 
     with store.connect() as db:
@@ -192,32 +192,32 @@ def test_the_index_follows_the_store_and_rebuild_refills_it(library):
     assert "3 episode folder(s)" in rebuilt.output and "7 segments, 1 summaries, 1 notes" in rebuilt.output
     assert len(find(store, "tunnels")) == 1
     assert {h.kind for h in find(store, "zeppelin")} == {"summary", "note"}
-    assert len(find(store, "Klöpping")) == 2  # the same as before the rebuild, once each
+    assert len(find(store, "Gröndal")) == 2  # the same as before the rebuild, once each
 
 
 def test_the_editor_agents_tool_searches_the_same_index(library):
     _, store = library
-    eps = {eid: store.get_episode(eid) for eid in ("poki", "nerds")}
+    eps = {eid: store.get_episode(eid) for eid in ("aiuur", "nerds")}
     stories = [(ep, summary(ep, "Acme")) for ep in eps.values() if ep is not None]
     transcripts = {eid: t for eid in eps if (t := store.load_transcript(eid)) is not None}
     tools = EditorTools(stories, transcripts, store)
-    found = tools.search_transcripts("kloepping")  # folding comes from the index
+    found = tools.search_transcripts("groendal")  # folding comes from the index
     assert sorted(found, key=lambda f: f["episode_id"]) == [
+        {
+            "episode_id": "aiuur",
+            "timestamp": 5.0,
+            "text": "Marijke Gröndal tried the new agent on her own calendar.",
+            "speaker": "Femke",
+        },
         {
             "episode_id": "nerds",
             "timestamp": 1205.0,
-            "text": "Kloepping wrote about it too, in his column.",
+            "text": "Groendal wrote about it too, in her column.",
             "speaker": "Host",
-        },
-        {
-            "episode_id": "poki",
-            "timestamp": 5.0,
-            "text": "Alexander Klöpping tried the new agent on his own calendar.",
-            "speaker": "Wietse",
         },
     ]
     assert tools.search_transcripts("street") == []  # only this week's episodes, not the whole library
-    assert [f["episode_id"] for f in tools.search_transcripts("agent", "poki")] == ["poki", "poki"]
+    assert [f["episode_id"] for f in tools.search_transcripts("agent", "aiuur")] == ["aiuur", "aiuur"]
 
     # A transcript the index does not hold yet (a library from before the index) is indexed then.
     with store.connect() as db:
