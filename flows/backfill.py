@@ -11,6 +11,7 @@ from pydantic import Field
 from flows.weekly_digest import weekly_digest
 from newsroom.models import RunReport
 from newsroom.ops.notify import notify_failure
+from newsroom.ops.parameters import plain_parameters
 from newsroom.ops.run_options import DEFAULT_OPTIONS, DigestOptions
 from newsroom.secrets import redact
 
@@ -35,6 +36,7 @@ def periods(start: date, end: date, days: int, today: date | None = None) -> lis
     return spans
 
 
+@plain_parameters
 @flow(name="backfill", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def backfill(
     start: date,

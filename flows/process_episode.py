@@ -14,6 +14,7 @@ from newsroom.config import Settings, load_settings
 from newsroom.models import Episode, EpisodeOutcome, EpisodeResult
 from newsroom.ops.limits import ensure_stage_limits
 from newsroom.ops.notify import notify_failure
+from newsroom.ops.parameters import plain_parameters
 from newsroom.secrets import install_redaction, redact
 from newsroom.selection import config_failure_reason, settings_mark
 from newsroom.sources import check_kinds, episode_for_url
@@ -74,6 +75,7 @@ def process_episode(
     return run_episode(episode, settings, run_id, force)
 
 
+@plain_parameters
 @flow(name="process-url", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def process_url(
     url: Annotated[str, Field(min_length=1)], config: str = "newsroom.toml", force: bool = False

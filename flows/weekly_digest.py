@@ -10,16 +10,15 @@ from prefect import flow
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
 
-from flows.process_episode import describe, process_episode
-from flows.release import release_newsletter, retry_failed_deliveries
+from flows.release import retry_failed_deliveries
 from newsroom.config import Settings, SourceConfig, load_settings
 from newsroom.models import Episode, EpisodeResult, RunReport, SourceOutcome, Summary, utcnow
-from newsroom.newsletter.editor import record_draft
 from newsroom.newsletter.issue import issue_folder, write_report
 from newsroom.openai_api import resolve_llm_backend
 from newsroom.ops.artifacts import EpisodeProgress, create_digest_artifacts
 from newsroom.ops.limits import ensure_stage_limits
 from newsroom.ops.notify import notify_failure
+from newsroom.ops.parameters import plain_parameters
 from newsroom.ops.run_options import DEFAULT_OPTIONS, DigestOptions, apply_options
 from newsroom.ops.runners import episode_task_runner
 from newsroom.secrets import install_redaction
@@ -30,8 +29,9 @@ from newsroom.store import Store
 from newsroom.summaries.summarizer import make_summarizer
 from newsroom.transcripts.stt import make_stt
 from tasks.discover import discover_source
-from tasks.draft import draft_newsletter
-from tasks.publish import write_issue
+
+# The per-episode flow and the drafting and release stages load when a run has something for them:
+# a run with nothing new (the common local loop) does not pay their imports (see README, "fast loop").
 
 
 class DigestFailedError(Exception):
@@ -42,6 +42,7 @@ class ReviewTimeoutError(Exception):
     """Nobody approved the draft in time: nothing was published (the report says so)."""
 
 
+@plain_parameters
 @flow(name="weekly-digest", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def weekly_digest(
     config: str = "newsroom.toml",
@@ -148,6 +149,8 @@ def discover_all(settings: Settings, report: RunReport) -> list[tuple[SourceConf
         try:
             episodes = future.result()
         except Exception as exc:
+            from flows.process_episode import describe
+
             outcome.status, outcome.reason = "failed", describe(exc)
         else:
             outcome.found = len(episodes)
@@ -192,6 +195,8 @@ def process_all(chosen: list[Episode], settings: Settings, run_id: str, force: b
     progress = EpisodeProgress(len(chosen))
     if not chosen:
         return []
+    from flows.process_episode import process_episode
+
     parameters = [{"episode": e, "settings": settings, "run_id": run_id, "force": force} for e in chosen]
     with episode_task_runner(settings) as runner:
         futures: list[Any] = [runner.submit(process_episode, p) for p in parameters]
@@ -210,6 +215,11 @@ def publish(
 ) -> tuple[str, str]:
     """Draft the issue, write it to out/<date>/, then review (if asked) and deliver it to every target,
     each exactly once: (newsletter id, 'approved', 'rejected', 'expired' or 'dry-run')."""
+    from flows.release import release_newsletter
+    from newsroom.newsletter.editor import record_draft
+    from tasks.draft import draft_newsletter
+    from tasks.publish import write_issue
+
     draft = draft_newsletter(stories, settings, day, report.run_id)
     record_draft(report, draft)
     written = write_issue(draft.newsletter, stories, report, settings, dry_run)

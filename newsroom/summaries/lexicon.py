@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
-from wordfreq import available_languages, zipf_frequency
-
 from newsroom.locales import base_code
 
 FOLDER = Path(__file__).resolve().parent / "lexicon"
@@ -51,13 +49,21 @@ class Lexicon:
         return all(self.is_stop(w) for w in re.findall(r"[\w'’-]+", text))
 
 
+# wordfreq takes about a second to import (it looks its data folder up through inspect.stack), so
+# it loads on the first word looked up, not with every command that imports the summarizer.
+
+
 @lru_cache(maxsize=65536)
 def _zipf(word: str, code: str) -> float:
+    from wordfreq import zipf_frequency
+
     return zipf_frequency(word, code)
 
 
 @cache
 def _wordfreq_languages() -> frozenset[str]:
+    from wordfreq import available_languages
+
     return frozenset(available_languages())
 
 
