@@ -18,7 +18,7 @@ DUTCH_GLOSSARY = {
     "OpenAI": ["Open AI", "Opener"],
     "Anthropic": ["Tropic", "Antropic"],
     "Claude Sonnet 4.5": ["clot sonnet 4.5"],
-    "Claude": ["clot", "Clot"],
+    "Claude": ["clot"],
     "Sam Altman": ["Sam Alman"],
     "Femke Dijkstra": ["Femke Dykstra"],
     "Jorien Bakker": ["Jorien Backer"],
