@@ -16,26 +16,26 @@ from tasks.summarize import summarize_episode
 from tests.conftest import write_config
 
 DUTCH = [
-    "Welkom bij AI Report, de Nederlandse podcast over kunstmatige intelligentie.",
-    "Deze week heeft OpenAI Sora 2 gelanceerd en het verschil met de vorige versie is verbijsterend.",
-    "Voor het eerst begrijpt een videomodel hoe de zwaartekracht werkt.",
-    "Anthropic kwam met Claude Sonnet 4.5, een model dat dertig uur aan één stuk kan doorwerken.",
-    "Het bouwde bijvoorbeeld een complete kopie van Slack in één keer.",
-    "Bedrijven gebruiken het om code te laten controleren voordat een collega ernaar kijkt.",
-    "In het nieuws: Nvidia investeert opnieuw miljarden in rekencentra.",
-    "Samengevat worden de modellen sneller beter dan wij hadden verwacht.",
+    "Welkom bij Het AI Uur, de wekelijkse show over kunstmatige intelligentie.",
+    "OpenAI bracht deze week Sora 2 uit, met een eigen app vol gegenereerde filmpjes.",
+    "Een glas dat van tafel valt, breekt in die filmpjes zoals een echt glas breekt.",
+    "Anthropic liet Claude Sonnet 4.5 een hele nacht zelfstandig aan één programma werken.",
+    "In die nacht zette het model in zijn eentje een werkende kloon van Slack in elkaar.",
+    "Teams laten het model nu eerst hun code nakijken, pas daarna kijkt er een mens naar.",
+    "Ook in het nieuws: Nvidia bouwt nog meer datacenters voor het trainen van modellen.",
+    "Samengevat gaan de modellen harder vooruit dan de meeste kijkers denken.",
 ]
 
 
 def dutch_episode(output_language: str | None = None) -> tuple[Episode, Transcript]:
     episode = Episode(
         id="yt-dutch",
-        source_id="ai-report",
-        source_name="AI Report",
+        source_id="het-ai-uur",
+        source_name="Het AI Uur",
         kind="youtube",
         title="Sora 2 en Claude Sonnet 4.5",
-        url="https://www.youtube.com/watch?v=YULg4vMdULo",
-        video_id="YULg4vMdULo",
+        url="https://www.youtube.com/watch?v=hX3tR8mWq2c",
+        video_id="hX3tR8mWq2c",
         language="nl",
         output_language=output_language,
     )
@@ -72,7 +72,7 @@ def test_global_dutch_summarizes_in_dutch_with_dutch_notes(tmp_path, fake_openai
     assert summary.notable_quotes and all(index.find(q.text) is not None for q in summary.notable_quotes)
     note = (store.episode_dir(episode.id) / "summary.md").read_text()
     assert "## Belangrijkste Inzichten" in note and "## Hoofdonderwerp" in note
-    assert "youtube.com/watch?v=YULg4vMdULo&t=" in note  # takeaways link to their second
+    assert "youtube.com/watch?v=hX3tR8mWq2c&t=" in note  # takeaways link to their second
 
 
 def test_a_source_may_ask_for_english_summaries_of_a_dutch_show(tmp_path, fake_openai):
@@ -104,6 +104,6 @@ def test_offline_summary_of_a_dutch_episode_is_dutch_and_says_so(tmp_path):
 
 def test_deterministic_draft_speaks_the_newsletter_language(tmp_path):
     _settings, _, episode, _, summary = run(tmp_path, 'language = "nl"\n[llm]\nbackend = "offline"\n')
-    newsletter = deterministic_draft("AI Report", "nl", date(2026, 11, 22), [(episode, summary)])
+    newsletter = deterministic_draft("Het AI Uur", "nl", date(2026, 11, 22), [(episode, summary)])
     assert newsletter.intro.startswith("Deze editie bespreekt 1 nieuwe aflevering")
     assert newsletter.language == "nl"

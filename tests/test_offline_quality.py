@@ -1,4 +1,4 @@
-"""The offline path on two real episodes (an English podcast, a Dutch AI show's captions): stories that
+"""The offline path on two episodes (a real English podcast, a fictional Dutch AI show's captions): stories that
 say what the episode is about, no filler headings, no sentence twice, every label in the output
 language, entity types only with support, speakers never products, and every line from the transcript."""
 
@@ -114,7 +114,7 @@ def test_entities_are_typed_only_with_support(dutch):
     _, _, summary = dutch
     e = summary.entities
     known = known_entities()
-    assert e.people == ["Wietse Hage", "Alexander Klöpping"]  # the glossary types them
+    assert e.people == ["Femke Dijkstra", "Jorien Bakker"]  # the glossary types them
     assert set(e.companies) <= known.companies and {"OpenAI", "Anthropic"} <= set(e.companies)
     assert set(e.products) <= known.products and {"Sora 2", "Slack", "TikTok"} <= set(e.products)
     # Named, but nothing says what they are.
@@ -145,7 +145,7 @@ def test_sections_only_a_model_writes_are_left_out_and_the_note_says_so(dutch, t
 def test_stories_say_what_the_episode_is_about_and_repeat_nothing(dutch, english):
     (nl_episode, _, nl_summary), (en_episode, _, en_summary) = dutch, english
     pairs = [(nl_episode, nl_summary), (en_episode, en_summary)]
-    newsletter = deterministic_draft("AI Report", "nl", date(2026, 11, 30), pairs)
+    newsletter = deterministic_draft("Het AI Uur", "nl", date(2026, 11, 30), pairs)
     said = issue_sentences(newsletter)
     assert len({normalize(s) for s in said}) == len(said)
     for item in newsletter.items:
@@ -194,11 +194,11 @@ def test_longer_episodes_get_more_highlights(english):
 
 
 def test_spoken_cleanup_keeps_the_words_and_grounding_still_finds_them():
-    raw = "[Muziek] Nou, deze week eh kwam eh iets bijzonders uit, namelijk namelijk Sora 2. [Applaus]"
+    raw = "[Muziek] Nou, vanavond eh gaat het eh vooral over over de nieuwe app van Sora 2. [Applaus]"
     cleaned = clean(raw, "nl")
-    assert cleaned == "Nou, deze week kwam iets bijzonders uit, namelijk Sora 2."
-    assert standalone(cleaned, "nl") == "Deze week kwam iets bijzonders uit, namelijk Sora 2."
-    assert standalone("Dat zou het energieverbruik verhogen.", "nl") is None  # leans on the last one
+    assert cleaned == "Nou, vanavond gaat het vooral over de nieuwe app van Sora 2."
+    assert standalone(cleaned, "nl") == "Vanavond gaat het vooral over de nieuwe app van Sora 2."
+    assert standalone("Dat kost dan wel een hoop stroom.", "nl") is None  # leans on the last one
     index = TranscriptIndex.build([Segment(start=3.0, end=9.0, text=raw)])
     assert index.find(standalone(cleaned, "nl") or "") == 3.0
 
@@ -208,9 +208,9 @@ def test_key_phrases_skip_fillers_and_speakers_names():
     text = [
         "Eigenlijk is de context window gewoon soort van vol, weet je wel.",
         "Dan gaat de context window eigenlijk gewoon weer leeg, zeg maar.",
-        "Wietse zegt dat garbage collection eigenlijk het antwoord is.",
-        "Wietse vindt garbage collection echt gewoon heel interessant.",
+        "Femke zegt dat garbage collection eigenlijk het antwoord is.",
+        "Femke vindt garbage collection echt gewoon heel interessant.",
     ]
-    found = [p.text for p in key_phrases(text, lex, exclude=frozenset({"wietse"}))]
+    found = [p.text for p in key_phrases(text, lex, exclude=frozenset({"femke"}))]
     assert set(found[:2]) == {"context window", "garbage collection"}
-    assert not any(lex.filler_phrase(p) or "Wietse" in p for p in found)
+    assert not any(lex.filler_phrase(p) or "Femke" in p for p in found)

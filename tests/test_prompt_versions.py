@@ -19,12 +19,12 @@ from newsroom.store import Store
 EPISODE = Episode(
     id="yt-1",
     source_id="s",
-    source_name="AI Report",
+    source_name="Het AI Uur",
     kind="youtube",
-    title="Claude Sonnet 4.5 bouwt zelfstandig Slack na",
+    title="Claude Sonnet 4.5 zet in een nacht een eigen Slack in elkaar",
     url="https://example.org/1",
     published=datetime(2026, 11, 30),
-    description="Deze week: Sora 2 en AI-artiesten.",
+    description="Verder: de Sora 2 app en bands die niet bestaan.",
     duration=600,
 )
 
@@ -58,7 +58,7 @@ def test_summary_prompts_enforce_the_output_language_and_the_style(code: str) ->
     episode_prompt = load_prompt("summarize", llm.summary_prompt)
     system, user = episode_prompt.render(
         episode=EPISODE,
-        transcript_lines="[0.0] Welkom bij AI Report.",
+        transcript_lines="[0.0] Welkom bij Het AI Uur.",
         language=language,
         glossary=["Claude", "Slack"],
         part=1,

@@ -258,17 +258,17 @@ def test_a_reduce_that_leaves_out_a_part_is_asked_again_then_repaired(tmp_path, 
 
 # Output rules -------------------------------------------------------------------------------------------
 
-SEED_CONCLUSION = (
-    "This summary encapsulates the intricate relationship between AI technologies in communication, "
-    "political trends, and the creative arts."
+DUTCH_CONCLUSION = (
+    "Deze samenvatting laat zien hoe nieuwe AI-modellen tegelijk het maken van video, het schrijven "
+    "van software en de muziek op streamingdiensten veranderen."
 )
 
 
-def seed_like(content: SummaryContent) -> dict:
+def pasted_twice(content: SummaryContent) -> dict:
     """The failure seen in a real summary: the whole summary pasted again inside a ```markdown fence."""
     data = content.model_dump()
-    again = f"# Samenvatting\n\n## Main Topic\n{data['main_topic']}\n\n## Conclusion\n{SEED_CONCLUSION}"
-    data["conclusion"] = f"{SEED_CONCLUSION}\n\n```markdown\n{again}\n```"
+    again = f"# Samenvatting\n\n## Main Topic\n{data['main_topic']}\n\n## Conclusion\n{DUTCH_CONCLUSION}"
+    data["conclusion"] = f"{DUTCH_CONCLUSION}\n\n```markdown\n{again}\n```"
     return data
 
 
@@ -281,12 +281,12 @@ def test_a_summary_repeated_inside_a_fence_is_rejected_and_retried(tmp_path, fak
         .model_dump(include=set(SummaryContent.model_fields))
     )
     fake_openai.reset()
-    fake_openai.script_chat({"json": seed_like(clean)})
+    fake_openai.script_chat({"json": pasted_twice(clean)})
     summary = OpenAISummarizer(settings).summarize(episode(), short, "en")
     assert "```" not in json.dumps(summary.model_dump())
     retry = fake_openai.calls("/chat/completions")[1].body["messages"]
     assert "code fence" in retry[-1]["content"] and retry[-2]["role"] == "assistant"
     # Without the fence, the pasted copy is still caught: the same sentence in two fields.
-    unfenced = seed_like(clean)
+    unfenced = pasted_twice(clean)
     unfenced["conclusion"] = unfenced["conclusion"].replace("```markdown", "").replace("```", "")
     assert output_problem(SummaryContent.model_validate(unfenced)) is not None

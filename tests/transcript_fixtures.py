@@ -1,5 +1,6 @@
-"""Two real episodes as newsroom sees them: an English podcast transcript (SRT, speakers written
-inline) and a Dutch show's auto-captions. See tests/data/transcripts/README.md for their origin."""
+"""Two episodes as newsroom sees them: a real English podcast transcript (SRT, speakers written
+inline) and auto-captions of a fictional Dutch AI show, written for these tests in the style of
+YouTube's (names misspelled on purpose). See tests/data/transcripts/README.md for their origin."""
 
 from __future__ import annotations
 
@@ -15,18 +16,16 @@ DATA = Path(__file__).parent / "data" / "transcripts"
 # What a user of the Dutch show writes in newsroom.toml for the names the captions get wrong.
 DUTCH_GLOSSARY = {
     "OpenAI": ["Open AI", "Opener"],
-    "Anthropic": ["Tropic", "Entropic", "Antropic"],
-    "Claude Sonnet 4.5": ["clots on het 4.5", "clot sonnet 4.5", "Claude sonnet 4.5"],
-    "Claude": ["clot", "Clot", "cloud"],
+    "Anthropic": ["Tropic", "Antropic"],
+    "Claude Sonnet 4.5": ["clot sonnet 4.5"],
+    "Claude": ["clot"],
     "Sam Altman": ["Sam Alman"],
-    "Wietse Hage": ["Wiets Hagen"],
-    "Alexander Klöpping": ["Alexander Clubing"],
+    "Femke Dijkstra": ["Femke Dykstra"],
+    "Jorien Bakker": ["Jorien Backer"],
     "Slack": ["slack"],
 }
-DUTCH_TYPES = {"Wietse Hage": "person", "Alexander Klöpping": "person"}
-DUTCH_TITLE = (
-    "Sora 2: scrollen op een synthetisch TikTok + Claude Sonnet 4.5 bouwt zelfstandig Slack na + AI-artiesten"
-)
+DUTCH_TYPES = {"Femke Dijkstra": "person", "Jorien Bakker": "person"}
+DUTCH_TITLE = "Sora 2 en een TikTok vol nepvideo's, Claude Sonnet 4.5 bouwt Slack na, en AI-artiesten"
 ENGLISH_TITLE = "10 Things We Wish We Knew Before Starting a Podcast"
 
 
@@ -53,7 +52,7 @@ def english_episode(description: str = "") -> tuple[Episode, Transcript]:
 
 
 def dutch_episode(glossary: bool = True) -> tuple[Episode, Transcript]:
-    text = (DATA / "ai-report-sora-2.txt").read_text(encoding="utf-8")
+    text = (DATA / "nl-ai-podcast-captions.txt").read_text(encoding="utf-8")
     if glossary:  # on the whole text: a misspelling may run over a caption line's end
         text = Glossary.from_mapping(DUTCH_GLOSSARY).correct(text)[0]
     words = text.split()
@@ -67,13 +66,13 @@ def dutch_episode(glossary: bool = True) -> tuple[Episode, Transcript]:
         for i in range(0, len(words), per_line)
     ]
     episode = Episode(
-        id="yt-YULg4vMdULo",
-        source_id="ai-report",
-        source_name="AI Report",
+        id="yt-hX3tR8mWq2c",
+        source_id="het-ai-uur",
+        source_name="Het AI Uur",
         kind="youtube",
         title=DUTCH_TITLE,
-        url="https://www.youtube.com/watch?v=YULg4vMdULo",
-        video_id="YULg4vMdULo",
+        url="https://www.youtube.com/watch?v=hX3tR8mWq2c",
+        video_id="hX3tR8mWq2c",
         published=datetime(2026, 11, 25, tzinfo=UTC),
         duration=segments[-1].end,
         language="nl",
