@@ -64,7 +64,7 @@ class EmailTarget(TargetBase):
     username: str | None = Field(None, description="SMTP login; no AUTH when unset.")
     password_env: str = Field("SMTP_PASSWORD", description="Environment variable with the SMTP password.")
     password_secret: str | None = Field(None, description="Prefect Secret block with the password.")
-    sender: str = Field(description="From address, e.g. 'AI Report <nieuwsbrief@example.com>'.")
+    sender: str = Field(description="From address, e.g. 'Het AI Uur <nieuwsbrief@example.com>'.")
     to: list[str] = Field(default_factory=list, description="Recipients; each gets their own message.")
     to_file: str | None = Field(None, description="A file with one recipient per line (# comments).")
     reply_to: str | None = None

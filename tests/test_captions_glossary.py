@@ -81,11 +81,11 @@ def test_bad_transcripts_raise_caption_error(data: str, fmt: str):
 
 
 def test_glossary_is_word_bounded_case_aware_and_counted():
-    g = Glossary.from_mapping({"Anthropic": ["antropic", "En Tropic"], "Claude": ["Clot", "clots on"]})
+    g = Glossary.from_mapping({"Anthropic": ["antropic", "En Tropic"], "Claude": ["Clot", "clot son"]})
     text, counts = g.correct(
-        "En Tropic ships clots on het 4.5; Antropic's Clot, not a clot or cloth. en tropic"
+        "En Tropic ships clot son net 4.5; Antropic's Clot, not a clot or cloth. en tropic"
     )
-    assert text == "Anthropic ships Claude het 4.5; Anthropic's Claude, not a clot or cloth. en tropic"
+    assert text == "Anthropic ships Claude net 4.5; Anthropic's Claude, not a clot or cloth. en tropic"
     assert counts == {"Anthropic": 2, "Claude": 2}
     segments, total = g.correct_segments(
         [Segment(start=0, end=1, text="antropic"), Segment(start=1, end=2, text="ok")]

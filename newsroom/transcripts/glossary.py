@@ -32,7 +32,7 @@ class Glossary:
     @cached_property
     def _patterns(self) -> list[tuple[str, re.Pattern[str]]]:
         patterns = []
-        # Longest wrong spellings first, so "clots on het" wins over "clots".
+        # Longest wrong spellings first, so "clot sonnet" wins over "clot".
         pairs = [(canon, wrong) for canon, wrongs in self.terms for wrong in wrongs if wrong.strip()]
         for canon, wrong in sorted(pairs, key=lambda p: -len(p[1])):
             body = r"\s+".join(re.escape(part) for part in wrong.split())
