@@ -5,7 +5,8 @@ Measured the way a user types them, through `uv run`, each in a fresh process:
   - `newsroom --help` and `newsroom config` (no Prefect at all: under the floor);
   - a no-op `newsroom digest` (nothing new since the last run) and `newsroom task summarize ID`
     and `newsroom task fetch ID` on a stored episode: at most 1.5x the floor.
-BEFORE is the code of the `main` branch (exported with `git archive` into bench/.cache/, with its
+BEFORE is the code of the `main` branch, or of the commit LOOP_BEFORE names (exported with
+`git archive` into bench/.cache/, with its
 own virtual environment), AFTER this checkout; each side has a fresh project (the demo, its own
 library and PREFECT_HOME) that ran one digest first, as a fresh clone would. Both environments are
 byte-compiled the same way, so only the code differs. Every command run is paired with a floor
@@ -32,6 +33,7 @@ from bench.common import Table, verdict
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache" / "loop"
 RUNS = int(os.environ.get("LOOP_RUNS", "5"))
+BEFORE = os.environ.get("LOOP_BEFORE", "main")  # e.g. the commit before issue 14's work
 FLOOR = ["uv", "run", "python", "-c", "import prefect.flows"]
 TARGET = 1.5
 
@@ -63,16 +65,16 @@ class Side:
         return str(self.project / "newsroom.toml")
 
 
-def export_main() -> Path:
-    """`main`'s tree in bench/.cache/loop/main-<commit>, with its locked, byte-compiled environment."""
+def export_before() -> Path:
+    """BEFORE's tree in bench/.cache/loop/main-<commit>, with its locked, byte-compiled environment."""
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "main"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "--short", BEFORE], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     code = CACHE / f"main-{commit}"
     if not (code / ".venv").is_dir():
         shutil.rmtree(code, ignore_errors=True)
         code.mkdir(parents=True)
-        archive = subprocess.run(["git", "archive", "main"], cwd=ROOT, capture_output=True, check=True).stdout
+        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
         with tarfile.open(fileobj=BytesIO(archive)) as tar:
             tar.extractall(code, filter="data")
     sync(code)
@@ -143,11 +145,20 @@ def run() -> Table:
     table = Table(
         name="loop",
         title="The local loop: commands against the Prefect import floor (`python -m bench loop`)",
-        columns=["command", "before (main)", "before / floor", "after", "after / floor", "target", "verdict"],
+        columns=[
+            "command",
+            f"before ({BEFORE})",
+            "before / floor",
+            "after",
+            "after / floor",
+            "target",
+            "verdict",
+        ],
     )
     sync(ROOT)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="newsroom-bench-loop-") as scratch:
-        before = make_side("before", export_main(), Path(scratch))
+        before = make_side("before", export_before(), Path(scratch))
         after = make_side("after", ROOT, Path(scratch))
         first = {
             side.name: side.run(side.newsroom("digest", "--config", side.config)) for side in (before, after)
@@ -190,6 +201,8 @@ def run() -> Table:
         "starts Prefect's temporary server.",
         "Both environments byte-compiled (`uv sync --compile-bytecode`): this machine sets "
         "PYTHONDONTWRITEBYTECODE, so Python never caches bytecode by itself.",
-        "The machine is shared with other work (2 cores): absolute seconds move between runs, ratios less.",
+        f"Before: commit {BEFORE} (`LOOP_BEFORE`); after: this checkout.",
+        f"The machine is shared with other work (2 cores; 1-minute load {load_before:.2f} at the start, "
+        f"{os.getloadavg()[0]:.2f} at the end): absolute seconds move between runs, ratios less.",
     ]
     return table
