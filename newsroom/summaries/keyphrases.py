@@ -9,6 +9,7 @@ own title and description (the host's words about it) weighing more.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from newsroom.summaries.lexicon import Lexicon
 TOKEN = re.compile(r"\w(?:[\w'’.-]*\w)?")
 BREAK = re.compile(r"[,;:!?()\"“”‘’…]|\s[-–—]\s|\.(?=\s|$)")
 MAX_WORDS = 3
-COMMON = 4.4  # Zipf: a single word this common in the language is no subject on its own
+NAME_WORDS = 5  # a name may run longer: "NASA Johnson Space Center"
+COMMON = 4.4  # Zipf: a single word this common in the language is no subject on its own...
+OVER, MIN_SAID = 1.8, 4  # ...unless said this often, at 10**OVER times its rate in the language
 
 
 @dataclass(frozen=True)
@@ -37,23 +40,54 @@ def word_key(word: str) -> str:
 
 
 def candidates(text: str, lex: Lexicon) -> list[list[str]]:
-    """Every candidate phrase in the text, as its words in the spoken form."""
+    """Every candidate phrase in the text, as its words in the spoken form. A name runs longer and
+    may hold a small word between capitals ("Marshall Space Flight Center", "Space and Rocket
+    Center", "Tweede Kamer der Staten-Generaal")."""
     masked = lex.multiword_fillers.sub(" , ", text)
     out: list[list[str]] = []
     for chunk in BREAK.split(masked):
+        tokens = TOKEN.findall(chunk)
         run: list[str] = []
-        for token in [*TOKEN.findall(chunk), ""]:
+        for at, token in enumerate([*tokens, ""]):
             number = token.replace(".", "").isdigit()
+            after = tokens[at + 1] if at + 1 < len(tokens) else ""
+            glue = (
+                token.lower() in lex.name_glue
+                and bool(run)
+                and _capital(run[-1])
+                and _capital(after)
+                and not lex.is_stop(after)
+            )
             # A number belongs to a name before it ("Sora 2", "Sonnet 4.5"), not on its own.
-            if token and not lex.is_stop(token) and (not number or (run and run[-1][:1].isupper())):
+            if glue or (token and not lex.is_stop(token) and (not number or (run and _capital(run[-1])))):
                 run.append(token)
                 continue
-            for i in range(len(run)):
-                for n in range(1, MAX_WORDS + 1):
-                    gram = run[i : i + n]
-                    if len(gram) == n and not gram[0].replace(".", "").isdigit():
-                        out.append(gram)
+            out.extend(_grams(run, lex))
             run = []
+    return out
+
+
+def _capital(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _grams(run: list[str], lex: Lexicon) -> list[list[str]]:
+    """The phrases of a run: up to three words, or up to five of a name; never starting with a
+    number, never starting or ending with a small word, and a small word only inside a name."""
+    out = []
+    for i in range(len(run)):
+        for n in range(1, NAME_WORDS + 1):
+            gram = run[i : i + n]
+            if len(gram) < n:
+                break
+            inner = [w for w in gram if w.lower() in lex.name_glue and lex.is_stop(w)]
+            content = n - len(inner)
+            name = all(_capital(w) or w in inner or w[:1].isdigit() for w in gram)
+            if gram[0].replace(".", "").isdigit() or lex.is_stop(gram[0]) or lex.is_stop(gram[-1]):
+                continue
+            if (inner and not name) or (content > MAX_WORDS and not name):
+                continue
+            out.append(gram)
     return out
 
 
@@ -76,6 +110,8 @@ def key_phrases(
             forms[key][" ".join(gram)] += 1
     own = {tuple(word_key(w) for w in g) for g in candidates(f"{title}. {description}", lex)}
     own_words = {w for key in own for w in key}
+    titled = {tuple(word_key(w) for w in g) for g in candidates(title, lex)}
+    said_words = max(1, sum(len(TOKEN.findall(t)) for t in texts))
     scored: list[KeyPhrase] = []
     for key, count in counts.items():
         in_title = key in own
@@ -84,27 +120,62 @@ def key_phrases(
         text = forms[key].most_common(1)[0][0]
         # How rare a word is, looked up as said: the folded key ("previou") is not a word.
         said = text.split()
-        rarity = [max(0.0, 6.5 - lex.commonness(w)) for w in said]
-        if len(key) == 1 and lex.commonness(said[0]) >= COMMON and not in_title:
+        rarity = [max(0.0, 6.5 - lex.commonness(w)) for w in said if w.lower() not in lex.name_glue]
+        if len(key) == 1 and not _salient_word(said[0], count, said_words, lex, key in titled):
             continue
         if min(rarity) < 0.5:  # one everyday word makes a phrase ordinary ("good question")
             continue
         # A phrase is as rare as its mean word and its rarest one together ("show notes").
         score = (count + (3 if in_title else 0)) ** 0.7 * (sum(rarity) / len(key) + max(rarity)) / 2
-        score *= 0.7 if len(key) == 1 else 1 + 1.2 * (len(key) - 1)
+        score *= 0.7 if len(key) == 1 else 1 + 1.2 * (min(len(key), MAX_WORDS) - 1)
         score *= 3.0 if in_title else 1.0 + 0.5 * (len(set(key) & own_words) / len(key))
         if lex.filler_phrase(text):
             continue
         scored.append(KeyPhrase(text, " ".join(key), score, count, in_title))
     scored.sort(key=lambda p: (-p.score, p.key))
+    # A part of a longer phrase said as often is that phrase cut short ("NASA Johnson Space").
+    whole = [p for p in scored if " " in p.key]
     picked: list[KeyPhrase] = []
     for phrase in scored:
-        if any(_contains(better.key, phrase.key) for better in picked):
+        if any(
+            len(w.key) > len(phrase.key) and w.count >= phrase.count and _contains(w.key, phrase.key)
+            for w in whole
+        ):
+            continue
+        if any(_contains(better.key, phrase.key) or _overlaps(better, phrase) for better in picked):
             continue
         picked.append(phrase)
         if len(picked) >= n:
             break
     return picked
+
+
+def _salient_word(word: str, count: int, said_words: int, lex: Lexicon, titled: bool = False) -> bool:
+    """Whether one word on its own is a subject: uncommon in the language, or an everyday word this
+    episode says far more often than the language does ("guest" eight times in 2,500 words is
+    about 90 times its usual rate; "show" twenty times is not a subject). A word of the title needs
+    less ("Earth" nine times), but more than the title's say-so ("wish", said once)."""
+    zipf = lex.commonness(word)
+    if zipf < COMMON:
+        return True
+    over = math.log10(count / said_words * 1e9) - zipf  # Zipf is log10 of uses per billion words
+    if titled:
+        return count >= 2 and over >= OVER - 0.6
+    return count >= MIN_SAID and over >= OVER
+
+
+def _overlaps(better: KeyPhrase, other: KeyPhrase) -> bool:
+    """Whether a phrase shares half its words or more with a better one ("podcast website host"
+    after "podcast website"): one of them is enough in a list of subjects. Two names may share
+    words and still be two things ("Space and Rocket Center", "Marshall Space Flight Center")."""
+    a, b = set(better.key.split()), set(other.key.split())
+    if min(len(a), len(b)) < 2 or (_name(better.text) and _name(other.text)):
+        return False
+    return len(a & b) * 2 >= min(len(a), len(b))
+
+
+def _name(text: str) -> bool:
+    return all(_capital(w) or not w[:1].isalpha() for w in text.split() if len(w) > 3)
 
 
 def _contains(longer: str, shorter: str) -> bool:

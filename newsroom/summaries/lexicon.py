@@ -27,6 +27,7 @@ class Lexicon:
     disfluencies: frozenset[str]
     openers: frozenset[str]  # dropped from a sentence's start
     dependents: frozenset[str]  # a sentence starting so does not stand alone
+    name_glue: frozenset[str] = frozenset()  # small words inside a name ("of", "van der")
 
     def is_stop(self, word: str) -> bool:
         w = word.lower()
@@ -86,7 +87,7 @@ def lexicon(language: str | None) -> Lexicon:
     path = FOLDER / f"{code}.toml"
     datas = [_load(path)] if path.is_file() else [_load(p) for p in sorted(FOLDER.glob("??.toml"))]
     merged: dict[str, set[str]] = {
-        k: set() for k in ("stopwords", "fillers", "disfluencies", "openers", "dependents")
+        k: set() for k in ("stopwords", "fillers", "disfluencies", "openers", "dependents", "name_glue")
     }
     for data in datas:
         for key, words in merged.items():
@@ -98,6 +99,7 @@ def lexicon(language: str | None) -> Lexicon:
         frozenset(merged["disfluencies"]),
         frozenset(merged["openers"]),
         frozenset(merged["dependents"]),
+        frozenset(merged["name_glue"]),
     )
 
 

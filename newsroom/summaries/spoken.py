@@ -14,7 +14,7 @@ from functools import cache
 from newsroom.summaries.lexicon import lexicon
 
 TAG = re.compile(r"\[[^\]\n]{1,40}\]|\((?:muziek|music|applaus|applause|gelach|laughter|laughs)\)|♪+", re.I)
-REPEAT = re.compile(r"(?<!\w)(\w+)(?:[,\s]+\1)+(?!\w)", re.I)
+REPEAT = re.compile(r"(?<![\w'’])(\w+(?:['’]\w+)*)(?:[,\s]+\1)+(?![\w'’])", re.I)  # not "that, that's"
 
 
 @cache
