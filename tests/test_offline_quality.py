@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 
 from newsroom.config import load_settings
-from newsroom.models import Newsletter, Segment, Summary
-from newsroom.newsletter.editor import deterministic_draft, deterministic_item, highlight_count
+from newsroom.models import Chapter, Newsletter, Segment, Summary, TimedText
+from newsroom.newsletter.editor import (
+    deterministic_draft,
+    deterministic_item,
+    highlight_count,
+    listed_subjects,
+)
 from newsroom.newsletter.notes import summary_note
 from newsroom.summaries.entities import find_entities
 from newsroom.summaries.grounding import TranscriptIndex, normalize
@@ -179,9 +184,45 @@ def test_a_story_names_its_other_key_subjects_in_the_output_language(dutch, engl
         assert item.subjects.startswith(label) and item.subjects.endswith(".")
         named = item.subjects[len(label) : -1].split(", ")
         chapters = {p for c in summary.chapters for p in c.title.split(", ")}
-        assert 1 <= len(named) <= 5 and set(named) <= chapters and len(set(named)) == len(named)
+        listed = set(listed_subjects(summary, episode.language))
+        assert listed, "the offline summary lists its key subjects in the locale's words"
+        assert 1 <= len(named) <= 5 and set(named) <= chapters | listed and len(set(named)) == len(named)
         told = " ".join([item.blurb, *(h.text for h in item.highlights)]).lower()
         assert not any(n.lower() in told for n in named)  # only what the story has not said
+
+
+def test_a_story_names_the_episodes_key_subjects_before_its_chapter_titles(english):
+    episode, _, summary = english
+    subjects = "Key subjects: listener voicemail, cover art."
+    item = deterministic_item(episode, summary.model_copy(update={"key_subjects_and_themes": subjects}))
+    assert item.subjects.startswith("Key subjects: listener voicemail, cover art, ")
+
+
+def test_a_summary_in_prose_lists_no_subjects(english):
+    _, _, summary = english
+    prose = summary.model_copy(update={"key_subjects_and_themes": "The hosts compare microphones."})
+    assert listed_subjects(prose, "en") == []
+    assert listed_subjects(summary, "nl") == []  # another language's label is not this list
+
+
+def test_highlights_bring_what_the_story_has_not_said(english):
+    """Of two near-alike sentences that name a subject the story has not named, the one that
+    repeats less of what the story said wins."""
+    episode, _, summary = english
+    told = "Kay explains the Cupola window and the camera on the space station in this episode."
+    again = TimedText(text="Kay explains the camera, and listeners send cover art each year.", timestamp=1.0)
+    new = TimedText(text="Listeners send in cover art every single year, by post.", timestamp=2.0)
+    summary = summary.model_copy(
+        update={
+            "key_takeaways": [again, new],
+            "notable_quotes": [],
+            "chapters": [Chapter(start=0.0, title="cover art")],
+            "key_subjects_and_themes": "",
+        }
+    )
+    item = deterministic_item(episode.model_copy(update={"description": told, "title": "Show"}), summary)
+    assert item.blurb == told
+    assert [h.text for h in item.highlights] == [new.text]
 
 
 def test_longer_episodes_get_more_highlights(english):
@@ -214,3 +255,31 @@ def test_key_phrases_skip_fillers_and_speakers_names():
     found = [p.text for p in key_phrases(text, lex, exclude=frozenset({"femke"}))]
     assert set(found[:2]) == {"context window", "garbage collection"}
     assert not any(lex.filler_phrase(p) or "Femke" in p for p in found)
+
+
+def test_repeated_words_are_whole_words():
+    assert clean("I found that, that's not it.", "en") == "I found that, that's not it."
+    assert clean("It's it's fine, fine.", "en") == "It's fine."
+
+
+def test_an_everyday_word_is_a_subject_when_the_episode_says_it_far_more_than_usual():
+    lex = lexicon("en")
+    filler = "The host reads a listener letter about microphones and cables on air."
+    guest = ["The guest, again, and the guest, once more."] * 3
+    texts = [filler] * 30 + guest + ["We wish you well."]
+    found = [p.key for p in key_phrases(texts, lex, title="We wish we had started sooner")]
+    assert "guest" in found  # said six times in about 400 words: far above its rate in English
+    assert "wish" not in found  # a title word the episode says once is no subject
+
+
+def test_a_name_is_kept_whole_with_its_small_words():
+    lex = lexicon("en")
+    text = [
+        "We visited the NASA Johnson Space Center in Houston.",
+        "The NASA Johnson Space Center trains astronauts.",
+        "Students camp at the Space and Rocket Center in Huntsville.",
+        "The Space and Rocket Center has a shuttle.",
+    ]
+    found = [p.text for p in key_phrases(text, lex)]
+    assert "NASA Johnson Space Center" in found and "Space and Rocket Center" in found
+    assert not any(p in found for p in ["NASA Johnson Space", "Johnson Space Center", "Space and Rocket"])

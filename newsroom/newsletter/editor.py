@@ -103,12 +103,23 @@ def highlight_count(seconds: float) -> int:
     return min(5, 3 + int(max(seconds, 0.0) // 1200))
 
 
-def story_subjects(summary: Summary, told: str) -> list[str]:
-    """The episode's key phrases (its chapter titles, from segmentation) the story has not said yet:
-    short, distinct, at most five, so a reader sees what else the episode covers."""
+def listed_subjects(summary: Summary, language: str) -> list[str]:
+    """The key subjects of a summary written as the locale's list ("Key subjects: a, b, c."), as
+    the offline summarizer writes them; [] for prose (a model's own sentences)."""
+    head, _, tail = phrases(language)["key_subjects"].partition("{subjects}")
+    text = summary.key_subjects_and_themes.strip()
+    if not (head and text.startswith(head) and text.endswith(tail)):
+        return []
+    return [p.strip() for p in text[len(head) : len(text) - len(tail)].split(",")]
+
+
+def story_subjects(summary: Summary, told: str, language: str) -> list[str]:
+    """The episode's key phrases (its key subjects, then its chapter titles) the story has not said
+    yet: short, distinct, at most five, so a reader sees what else the episode covers."""
     out: list[str] = []
     said = told.lower()
-    for name in (p.strip().rstrip(".") for c in summary.chapters for p in c.title.split(", ")):
+    chaptered = [p for c in summary.chapters for p in c.title.split(", ")]
+    for name in (p.strip().rstrip(".") for p in [*listed_subjects(summary, language), *chaptered]):
         key = name.lower()
         if not name or len(name.split()) > 4 or key in said or any(key == o.lower() for o in out):
             continue
@@ -137,18 +148,28 @@ def deterministic_item(
     # Greedy: each highlight the one that adds most of the title the story has not said yet.
     title = content_bag(episode.title, lex)
     told = {w for w in title if any(_says(b, w) for b in seen[-2:])}
-    # and, title aside, the one that names a chapter's subject no highlight has named yet.
-    chapters = [content_bag(c.title, lex) for c in summary.chapters]
+    # and, title aside, the one that names most of the episode's subjects (key subjects, chapter
+    # titles) the story has not named yet, and then the one that says least of what was said.
+    subject_bags = [
+        bag
+        for p in [
+            *listed_subjects(summary, language),
+            *(t for c in summary.chapters for t in c.title.split(", ")),
+        ]
+        if (bag := content_bag(p, lex))
+    ]
     picked: list[tuple[float, str, set[str]]] = []
     while len(picked) < highlight_count(episode.duration or 0.0):
         fresh = [c for c in pool if c not in picked and not any(near(c[2], b) for b in seen)]
         if not fresh:
             break
+        heard: set[str] = set().union(*seen)
         best = max(
             fresh,
             key=lambda c: (
                 len({w for w in title - told if _says(c[2], w)}),
-                sum(1 for ch in chapters if ch and ch <= c[2] and not any(ch <= p[2] for p in picked)),
+                sum(1 for n in subject_bags if n <= c[2] and not n <= heard),
+                -len(c[2] & heard) / max(1, len(c[2])),
             ),
         )
         picked.append(best)
@@ -156,7 +177,7 @@ def deterministic_item(
         told |= {w for w in title if _says(best[2], w)}
     highlights = [Highlight(text=text, link=episode.link_at(at)) for at, text, _ in sorted(picked)]
     first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
-    named = story_subjects(summary, " ".join([blurb, *(h.text for h in highlights)]))
+    named = story_subjects(summary, " ".join([blurb, *(h.text for h in highlights)]), language)
     return NewsletterItem(
         subjects=phrases(language)["key_subjects"].format(subjects=", ".join(named)) if named else "",
         episode_id=episode.id,
