@@ -235,7 +235,8 @@ def run() -> Table:
         "Backend: offline:extractive only. The OpenAI path is not scored: the fake server answers fixed "
         "filler, so its numbers would measure the fake.",
         "BEFORE (main, before issue 13's offline rewrite, same corpus): overall coverage 0.24, repetition 17, "
-        "filler 5, mismatches 2, speakers as things 2; after parts A+B, before the key-subjects line: coverage 0.33.",
+        "filler 5, mismatches 2, speakers as things 2; after parts A+B, before the key-subjects line: coverage 0.33; "
+        "with the line: 0.43; rarity as said: 0.44 (main on 2026-12-02, d510e78).",
     ]
     for item, s in scores:
         for kind, found in s.examples.items():
