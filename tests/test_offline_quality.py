@@ -23,6 +23,7 @@ from newsroom.summaries.entities import find_entities
 from newsroom.summaries.grounding import TranscriptIndex, normalize
 from newsroom.summaries.keyphrases import key_phrases
 from newsroom.summaries.lexicon import known_entities, lexicon
+from newsroom.summaries.segmentation import chapter_titles
 from newsroom.summaries.spoken import clean, standalone
 from newsroom.summaries.summarizer import OfflineSummarizer
 from tests.conftest import write_config
@@ -283,3 +284,11 @@ def test_a_name_is_kept_whole_with_its_small_words():
     found = [p.text for p in key_phrases(text, lex)]
     assert "NASA Johnson Space Center" in found and "Space and Rocket Center" in found
     assert not any(p in found for p in ["NASA Johnson Space", "Johnson Space Center", "Space and Rocket"])
+
+
+def test_chapter_titles_do_not_repeat_a_part_of_an_earlier_title():
+    lex = lexicon("nl")
+    first = ["Sora 2 maakt video's met geluid.", "Sora 2 draait in een eigen app."]
+    second = ["Sora maakt ook deepfakes van bekende mensen.", "Met Sora zijn deepfakes zo gemaakt."]
+    titles = chapter_titles([first, second], lex, [], frozenset())
+    assert "Sora 2" in titles[0] and "Sora" not in titles[1].split(", ")

@@ -62,12 +62,17 @@ def boundaries(texts: list[str], starts: list[float], lex: Lexicon, parts: int, 
 def chapter_titles(
     parts: list[list[str]], lex: Lexicon, episode_phrases: list[KeyPhrase], exclude: frozenset[str]
 ) -> list[str]:
-    """One key-phrase title per part, each different: the part's most salient phrase not used yet."""
+    """One key-phrase title per part, each different: the part's most salient phrase not used yet
+    (nor a part or a longer form of one used)."""
     titles: list[str] = []
     used: set[str] = set()
     top = episode_phrases[0].text if episode_phrases else ""
     for texts in parts:
-        found = [p for p in key_phrases(texts, lex, n=6, exclude=exclude) if p.key not in used]
+        found = [
+            p
+            for p in key_phrases(texts, lex, n=6, exclude=exclude)
+            if not any(f" {p.key} " in f" {u} " or f" {u} " in f" {p.key} " for u in used)  # "Sora", "Sora 2"
+        ]
         # A part that only repeats the episode's main subject still gets the subject it adds to it.
         found.sort(key=lambda p: (p.text == top, -p.score))
         title = ", ".join(p.text for p in found[:2]) if found else ""
