@@ -292,3 +292,13 @@ def test_chapter_titles_do_not_repeat_a_part_of_an_earlier_title():
     second = ["Sora maakt ook deepfakes van bekende mensen.", "Met Sora zijn deepfakes zo gemaakt."]
     titles = chapter_titles([first, second], lex, [], frozenset())
     assert "Sora 2" in titles[0] and "Sora" not in titles[1].split(", ")
+
+
+def test_a_small_word_of_another_language_is_just_a_word():
+    """'van' is no English stopword and 'and' no Dutch one: said on their own they are words."""
+    for language, text in [
+        ("en", "We rode a van, a big van, to the van."),
+        ("nl", "Rock and roll, and meer and."),
+    ]:
+        found = key_phrases([text] * 3, lexicon(language))
+        assert all(p.text.strip() for p in found)

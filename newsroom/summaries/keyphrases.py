@@ -52,7 +52,7 @@ def candidates(text: str, lex: Lexicon) -> list[list[str]]:
             number = token.replace(".", "").isdigit()
             after = tokens[at + 1] if at + 1 < len(tokens) else ""
             glue = (
-                token.lower() in lex.name_glue
+                _glue(token, lex)
                 and bool(run)
                 and _capital(run[-1])
                 and _capital(after)
@@ -65,6 +65,11 @@ def candidates(text: str, lex: Lexicon) -> list[list[str]]:
             out.extend(_grams(run, lex))
             run = []
     return out
+
+
+def _glue(word: str, lex: Lexicon) -> bool:
+    """A small word that may stand inside a name ("of", "van"): one of the language's stopwords."""
+    return word.lower() in lex.name_glue and lex.is_stop(word)
 
 
 def _capital(word: str) -> bool:
@@ -80,7 +85,7 @@ def _grams(run: list[str], lex: Lexicon) -> list[list[str]]:
             gram = run[i : i + n]
             if len(gram) < n:
                 break
-            inner = [w for w in gram if w.lower() in lex.name_glue and lex.is_stop(w)]
+            inner = [w for w in gram if _glue(w, lex)]
             content = n - len(inner)
             name = all(_capital(w) or w in inner or w[:1].isdigit() for w in gram)
             if gram[0].replace(".", "").isdigit() or lex.is_stop(gram[0]) or lex.is_stop(gram[-1]):
@@ -120,10 +125,10 @@ def key_phrases(
         text = forms[key].most_common(1)[0][0]
         # How rare a word is, looked up as said: the folded key ("previou") is not a word.
         said = text.split()
-        rarity = [max(0.0, 6.5 - lex.commonness(w)) for w in said if w.lower() not in lex.name_glue]
+        rarity = [max(0.0, 6.5 - lex.commonness(w)) for w in said if not _glue(w, lex)]
         if len(key) == 1 and not _salient_word(said[0], count, said_words, lex, key in titled):
             continue
-        if min(rarity) < 0.5:  # one everyday word makes a phrase ordinary ("good question")
+        if not rarity or min(rarity) < 0.5:  # one everyday word makes a phrase ordinary ("good question")
             continue
         # A phrase is as rare as its mean word and its rarest one together ("show notes").
         score = (count + (3 if in_title else 0)) ** 0.7 * (sum(rarity) / len(key) + max(rarity)) / 2
