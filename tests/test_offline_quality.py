@@ -302,3 +302,16 @@ def test_a_small_word_of_another_language_is_just_a_word():
     ]:
         found = key_phrases([text] * 3, lexicon(language))
         assert all(p.text.strip() for p in found)
+
+
+def test_the_subjects_line_skips_what_the_story_said_in_another_form(english):
+    episode, _, summary = english
+    told = "This week a deepfake of a famous host started a rumour in their news-feed."
+    listed = summary.model_copy(
+        update={"key_subjects_and_themes": "Key subjects: deepfakes, feed, art, cover art."}
+    )
+    item = deterministic_item(episode.model_copy(update={"description": told}), listed)
+    named = item.subjects.removeprefix("Key subjects: ").rstrip(".").split(", ")
+    assert item.blurb == told
+    assert "deepfakes" not in named and "feed" not in named  # "a deepfake", "news-feed" said them
+    assert named[:2] == ["art", "cover art"]  # "started" does not say "art"

@@ -41,6 +41,7 @@ from newsroom.prompts import load_prompt
 from newsroom.store import Store
 from newsroom.summaries.extractive import content_bag, near
 from newsroom.summaries.grounding import TranscriptIndex, defang, invented_quotes
+from newsroom.summaries.keyphrases import folded
 from newsroom.summaries.lexicon import lexicon
 from newsroom.summaries.spoken import standalone
 
@@ -117,11 +118,12 @@ def story_subjects(summary: Summary, told: str, language: str) -> list[str]:
     """The episode's key phrases (its key subjects, then its chapter titles) the story has not said
     yet: short, distinct, at most five, so a reader sees what else the episode covers."""
     out: list[str] = []
-    said = told.lower()
+    # By word keys: "a deepfake" says "deepfakes", "TikTok-feed" says "feed", "started" not "art".
+    said = f" {folded(told)} {folded(told.replace('-', ' '))} "
     chaptered = [p for c in summary.chapters for p in c.title.split(", ")]
     for name in (p.strip().rstrip(".") for p in [*listed_subjects(summary, language), *chaptered]):
-        key = name.lower()
-        if not name or len(name.split()) > 4 or key in said or any(key == o.lower() for o in out):
+        key = folded(name)
+        if not key or len(name.split()) > 4 or f" {key} " in said or any(key == folded(o) for o in out):
             continue
         out.append(defang(name)[0])
         if len(out) == MAX_SUBJECTS:
