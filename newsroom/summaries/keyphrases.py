@@ -1,10 +1,13 @@
 """Key phrases: the multi-word subjects an episode is about, salient against the language at large.
 
 Candidates are runs of up to three words between function words, fillers and punctuation (RAKE's
-candidate rule), so no phrase starts or ends with "the", "eigenlijk" or "you know". A candidate
-scores by how often the episode says it times how rare its words are in the language (wordfreq's
-Zipf scale as the background, a TF-IDF against the language), with longer phrases and the episode's
-own title and description (the host's words about it) weighing more.
+candidate rule), so no phrase starts or ends with "the", "eigenlijk" or "you know"; a name may run
+to five words with a small word inside ("Space and Rocket Center"). A candidate scores by how often
+the episode says it times how rare its words are in the language (wordfreq's Zipf scale as the
+background, a TF-IDF against the language), with longer phrases and the episode's own title and
+description (the host's words about it) weighing more. An everyday word alone is a subject only
+when the episode says it far above its usual rate. The picked phrases are distinct: none inside a
+better one, none a cut-short part of a longer one, none sharing half its words with a better one.
 """
 
 from __future__ import annotations
@@ -170,8 +173,8 @@ def _salient_word(word: str, count: int, said_words: int, lex: Lexicon, titled: 
 
 
 def _overlaps(better: KeyPhrase, other: KeyPhrase) -> bool:
-    """Whether a phrase shares half its words or more with a better one ("podcast website host"
-    after "podcast website"): one of them is enough in a list of subjects. Two names may share
+    """Whether a phrase shares half its words or more with a better one ("social media graphic"
+    after "social media platform"): one of them is enough in a list of subjects. Two names may share
     words and still be two things ("Space and Rocket Center", "Marshall Space Flight Center")."""
     a, b = set(better.key.split()), set(other.key.split())
     if min(len(a), len(b)) < 2 or (_name(better.text) and _name(other.text)):
@@ -180,6 +183,7 @@ def _overlaps(better: KeyPhrase, other: KeyPhrase) -> bool:
 
 
 def _name(text: str) -> bool:
+    """Whether a phrase is a name: its longer words capitalized ("Space and Rocket Center")."""
     return all(_capital(w) or not w[:1].isalpha() for w in text.split() if len(w) > 3)
 
 
