@@ -114,14 +114,20 @@ def listed_subjects(summary: Summary, language: str) -> list[str]:
     return [p.strip() for p in text[len(head) : len(text) - len(tail)].split(",")]
 
 
-def story_subjects(summary: Summary, told: str, language: str) -> list[str]:
-    """The episode's key phrases (its key subjects, then its chapter titles) the story has not said
-    yet: short, distinct, at most five, so a reader sees what else the episode covers."""
+def episode_subjects(summary: Summary, language: str) -> list[str]:
+    """What the episode is about, as named subjects: its listed key subjects, then its chapter
+    titles' phrases."""
+    chaptered = [p for c in summary.chapters for p in c.title.split(", ")]
+    return [p.strip().rstrip(".") for p in [*listed_subjects(summary, language), *chaptered]]
+
+
+def story_subjects(subjects: list[str], told: str) -> list[str]:
+    """The episode's subjects (`episode_subjects`) the story has not said yet: short, distinct, at
+    most five, so a reader sees what else the episode covers."""
     out: list[str] = []
     # By word keys: "a deepfake" says "deepfakes", "TikTok-feed" says "feed", "started" not "art".
     said = f" {folded(told)} {folded(told.replace('-', ' '))} "
-    chaptered = [p for c in summary.chapters for p in c.title.split(", ")]
-    for name in (p.strip().rstrip(".") for p in [*listed_subjects(summary, language), *chaptered]):
+    for name in subjects:
         key = folded(name)
         if not key or len(name.split()) > 4 or f" {key} " in said or any(key == folded(o) for o in out):
             continue
@@ -152,14 +158,8 @@ def deterministic_item(
     told = {w for w in title if any(_says(b, w) for b in seen[-2:])}
     # and, title aside, the one that names most of the episode's subjects (key subjects, chapter
     # titles) the story has not named yet, and then the one that says least of what was said.
-    subject_bags = [
-        bag
-        for p in [
-            *listed_subjects(summary, language),
-            *(t for c in summary.chapters for t in c.title.split(", ")),
-        ]
-        if (bag := content_bag(p, lex))
-    ]
+    subjects = episode_subjects(summary, language)
+    subject_bags = [bag for p in subjects if (bag := content_bag(p, lex))]
     picked: list[tuple[float, str, set[str]]] = []
     while len(picked) < highlight_count(episode.duration or 0.0):
         fresh = [c for c in pool if c not in picked and not any(near(c[2], b) for b in seen)]
@@ -179,7 +179,7 @@ def deterministic_item(
         told |= {w for w in title if _says(best[2], w)}
     highlights = [Highlight(text=text, link=episode.link_at(at)) for at, text, _ in sorted(picked)]
     first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
-    named = story_subjects(summary, " ".join([blurb, *(h.text for h in highlights)]), language)
+    named = story_subjects(subjects, " ".join([blurb, *(h.text for h in highlights)]))
     return NewsletterItem(
         subjects=phrases(language)["key_subjects"].format(subjects=", ".join(named)) if named else "",
         episode_id=episode.id,
