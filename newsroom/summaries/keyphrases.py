@@ -146,11 +146,11 @@ def key_phrases(
     picked: list[KeyPhrase] = []
     for phrase in scored:
         if any(
-            len(w.key) > len(phrase.key) and w.count >= phrase.count and _contains(w.key, phrase.key)
+            len(w.key) > len(phrase.key) and w.count >= phrase.count and contains_phrase(w.key, phrase.key)
             for w in whole
         ):
             continue
-        if any(_contains(better.key, phrase.key) or _overlaps(better, phrase) for better in picked):
+        if any(contains_phrase(better.key, phrase.key) or _overlaps(better, phrase) for better in picked):
             continue
         picked.append(phrase)
         if len(picked) >= n:
@@ -187,7 +187,8 @@ def _name(text: str) -> bool:
     return all(_capital(w) or not w[:1].isalpha() for w in text.split() if len(w) > 3)
 
 
-def _contains(longer: str, shorter: str) -> bool:
+def contains_phrase(longer: str, shorter: str) -> bool:
+    """Whether one phrase key holds another as whole words ("sora 2" holds "sora")."""
     return f" {shorter} " in f" {longer} "
 
 
@@ -198,4 +199,4 @@ def folded(text: str) -> str:
 
 def phrase_in(phrase: KeyPhrase, text: str) -> bool:
     """Whether a text says the phrase (same folding as the counting)."""
-    return _contains(folded(text), phrase.key)
+    return contains_phrase(folded(text), phrase.key)

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from newsroom.summaries.keyphrases import TOKEN, KeyPhrase, key_phrases, word_key
+from newsroom.summaries.keyphrases import TOKEN, KeyPhrase, contains_phrase, key_phrases, word_key
 from newsroom.summaries.lexicon import Lexicon
 
 
@@ -71,7 +71,9 @@ def chapter_titles(
         found = [
             p
             for p in key_phrases(texts, lex, n=6, exclude=exclude)
-            if not any(f" {p.key} " in f" {u} " or f" {u} " in f" {p.key} " for u in used)  # "Sora", "Sora 2"
+            if not any(
+                contains_phrase(u, p.key) or contains_phrase(p.key, u) for u in used
+            )  # "Sora", "Sora 2"
         ]
         # A part that only repeats the episode's main subject still gets the subject it adds to it.
         found.sort(key=lambda p: (p.text == top, -p.score))
