@@ -315,3 +315,53 @@ def test_the_subjects_line_skips_what_the_story_said_in_another_form(english):
     assert item.blurb == told
     assert "deepfakes" not in named and "feed" not in named  # "a deepfake", "news-feed" said them
     assert named[:2] == ["art", "cover art"]  # "started" does not say "art"
+
+
+def test_a_dutch_compound_weighs_as_the_two_words_english_would_say():
+    """'pensioenstelsel' is 'pension system': as specific a subject as a phrase of two words."""
+    nl, en = lexicon("nl"), lexicon("en")
+    assert nl.parts("pensioenstelsel") == 2 and nl.parts("zorgverzekeraars") == 2
+    assert nl.parts("EU-voorzitterschap") == 2
+    assert nl.parts("betekenisvolle") == 1  # "meaningful": -volle makes an adjective
+    assert nl.parts("noodzaak") == 1  # a compound Dutch says every day is a word of its own
+    assert nl.parts("legitimiteit") == 1 and en.parts("smartphone") == 1
+    texts = [
+        "De regering wil een solide pensioenstelsel voor iedereen.",
+        "Het pensioenstelsel wordt dit najaar verder uitgewerkt.",
+        "Dat is goed voor toekomstige generaties in ons land.",
+        "Zo houden we rekening met toekomstige generaties.",
+    ]
+    found = [p.text for p in key_phrases(texts, nl)]
+    assert found.index("pensioenstelsel") < found.index("toekomstige generaties")
+
+
+def test_a_sentence_naming_the_themes_is_the_speakers_own_summary():
+    nl, en = lexicon("nl"), lexicon("en")
+    assert nl.names_topics("Veiligheid en migratie zijn twee internationale hoofdthema's.")
+    assert nl.names_topics("Andere onderwerpen zijn de positie van Griekenland en de EU.")
+    assert not nl.names_topics("We hebben dit zware onderwerp op tijd afgerond.")  # points back
+    assert en.names_topics("The two big themes this week are agents and open models.")
+    assert not en.names_topics("Let's leave that topic for another week.")
+    assert not en.names_topics("It was a straightforward concept.")
+
+
+def test_the_troonrede_story_quotes_the_sentences_that_name_its_themes(tmp_path: Path):
+    """A real speech (the shipped bench corpus): where the speaker says what the themes are, the
+    summary takes it and the story quotes it, before sentences picked by key-phrase statistics."""
+    from bench.quality import load_corpus
+
+    item = next(i for i in load_corpus() if i.episode.id == "nl-troonrede-2015")
+    summary = OfflineSummarizer([]).summarize(item.episode, item.transcript, "nl")
+    themed = [t.text for t in summary.key_takeaways if lexicon("nl").names_topics(t.text)]
+    assert any("hoofdthema's" in t for t in themed) and any("klimaatverandering" in t for t in themed)
+    story = deterministic_item(item.episode, summary)
+    quoted = " ".join(h.text for h in story.highlights)
+    assert "hoofdthema's" in quoted and "klimaatverandering" in quoted
+
+
+def test_a_summing_up_sentence_is_a_takeaway_and_thanks_are_none(dutch):
+    _, _, summary = dutch
+    takeaways = [t.text for t in summary.key_takeaways]
+    assert any(t.startswith("Samengevat") for t in takeaways)  # the speaker's own summary
+    assert summary.conclusion.startswith("Kortom")  # the last summing-up one closes
+    assert not any(re.match(r"(Dank|Bedankt|Thanks)", t) for t in [*takeaways, summary.conclusion])

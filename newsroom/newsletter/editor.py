@@ -156,8 +156,10 @@ def deterministic_item(
     # Greedy: each highlight the one that adds most of the title the story has not said yet.
     title = content_bag(episode.title, lex)
     told = {w for w in title if any(_says(b, w) for b in seen[-2:])}
-    # and, title aside, the one that names most of the episode's subjects (key subjects, chapter
-    # titles) the story has not named yet, and then the one that says least of what was said.
+    # Then one in which the speaker says what the subjects are ("X and Y are the main themes"),
+    # then the one that names most of the episode's subjects (key subjects, chapter titles) the
+    # story has not named yet, and then the one that says least of what was said: the host's words
+    # first, the speaker's own summary next, statistics last.
     subjects = episode_subjects(summary, language)
     subject_bags = [bag for p in subjects if (bag := content_bag(p, lex))]
     picked: list[tuple[float, str, set[str]]] = []
@@ -170,6 +172,7 @@ def deterministic_item(
             fresh,
             key=lambda c: (
                 len({w for w in title - told if _says(c[2], w)}),
+                lex.names_topics(c[1]),
                 sum(1 for n in subject_bags if n <= c[2] and not n <= heard),
                 -len(c[2] & heard) / max(1, len(c[2])),
             ),

@@ -4,8 +4,9 @@ Every line it writes is a sentence from the transcript, cleaned of spoken noise 
 words said twice, a leading "So,"), with the time it was said: grounded by construction. It does
 not translate; its output is in the episode's language, and says so. What it fills:
 - key subjects: the episode's key phrases (`keyphrases`), the title's and description's weighing in;
-- main topic, takeaways, quotes, conclusion: complete sentences that carry those phrases, each used
-  once in the whole summary, none a near-copy of another;
+- main topic, takeaways, quotes, conclusion: complete sentences that carry those phrases (or the
+  title's words, or say what the subjects are: "X and Y are the main themes"), each used once in
+  the whole summary, none a near-copy of another;
 - chapters: topic segmentation (`segmentation`), titled by key phrases;
 - entities typed by their support (`entities`).
 Use cases, tools with what they do and AI news are prose a language model writes: they stay empty
@@ -29,8 +30,10 @@ CONCLUSION_CUES = re.compile(
     r"\b(conclu\w*|in short|to sum up|summing up|samengevat|kortom|tot slot|concluderend)\b", re.I
 )
 GREETING = re.compile(
-    r"\b(welcome|welkom|hello|hallo|thanks for listening|bedankt voor het luisteren)\b", re.I
-)
+    r"\b(welcome|welkom|hello|hallo|thanks for listening|bedankt voor het luisteren)\b"
+    r"|^(?:thanks|thank you|many thanks|dank je|dank u|dankjewel|bedankt|ik dank|wij danken|we danken)\b",
+    re.I,
+)  # greetings and thanks: said to the listeners or a guest, not about the subject
 MIN_WORDS, MAX_WORDS = 6, 45
 
 
@@ -122,10 +125,16 @@ def _title_keys(title: str, lex: Lexicon) -> set[str]:
     return {word_key(w) for w in TOKEN.findall(title) if not lex.is_stop(w) and len(w) > 1}
 
 
+# A sentence in which the speaker names the subjects ("X and Y are the main themes") weighs as much
+# as half the top key phrase (Edmundson's cue words).
+TOPIC_CUE = 0.5
+
+
 def rank(
-    sentences: list[Sentence], phrases: list[KeyPhrase], title_keys: set[str]
+    sentences: list[Sentence], phrases: list[KeyPhrase], title_keys: set[str], lex: Lexicon | None = None
 ) -> list[tuple[float, Sentence]]:
-    """Sentences by the key phrases and title words they carry, length-damped, best first."""
+    """Sentences by the key phrases and title words they carry, and whether they name the episode's
+    subjects (the speaker's own summary), length-damped, best first."""
     top = max((p.score for p in phrases), default=1.0)
     scored = []
     for s in sentences:
@@ -133,6 +142,7 @@ def rank(
         text = f" {folded(s.text)} "
         weight = sum(p.score / top for p in phrases if f" {p.key} " in text)
         weight += 0.5 * len(keys & title_keys) / max(1, len(title_keys))
+        weight += TOPIC_CUE if lex is not None and lex.names_topics(s.text) else 0.0
         # Damped gently: a longer sentence that says more is a better takeaway than a slogan.
         scored.append((weight / len(s.text.split()) ** 0.35 + 1e-6, s))
     scored.sort(key=lambda pair: (-pair[0], pair[1].index))
@@ -183,7 +193,7 @@ def summarize_extractive(
     phrases = key_phrases([s.text for s in sentences], lex, title, description, n=10, exclude=exclude)
     title_keys = _title_keys(title, lex) - exclude
     ranked = rank(
-        [s for s in quotable(sentences, language) if not GREETING.search(s.text)], phrases, title_keys
+        [s for s in quotable(sentences, language) if not GREETING.search(s.text)], phrases, title_keys, lex
     )
     total = duration or max((seg.end for seg in segments), default=0.0)
     picker = Picker(lex)
@@ -194,6 +204,13 @@ def summarize_extractive(
 
     long_enough = [r for r in ranked if len(r[1].text.split()) >= 9] or ranked
     takeaways = _title_pass(long_enough, picker, title_keys, main, lex, 2)
+    # Where the speaker says what the subjects are ("X and Y are the main themes", "In short, ...":
+    # Edmundson's cue words), that is their own summary: up to three such sentences come next, the
+    # last summing-up one left for the conclusion.
+    summing = [s for _, s in ranked if CONCLUSION_CUES.search(s.text)]
+    last = max(summing, key=lambda s: s.index) if summing else None
+    own = [r for r in long_enough if r[1] is not last and (lex.names_topics(r[1].text) or r[1] in summing)]
+    takeaways += _best(own, picker, 3)
     takeaways += _spread(long_enough, picker, phrases, main + takeaways, 5 - len(takeaways))
     quotes = _best([r for r in ranked if len(r[1].text.split()) >= 8], picker, 3)
     cued = [s for _, s in ranked if CONCLUSION_CUES.search(s.text) and picker.fresh(s)]

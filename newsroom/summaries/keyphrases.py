@@ -135,7 +135,9 @@ def key_phrases(
             continue
         # A phrase is as rare as its mean word and its rarest one together ("show notes").
         score = (count + (3 if in_title else 0)) ** 0.7 * (sum(rarity) / len(key) + max(rarity)) / 2
-        score *= 0.7 if len(key) == 1 else 1 + 1.2 * (min(len(key), MAX_WORDS) - 1)
+        # A longer phrase is a more specific subject; a Dutch compound counts its parts.
+        size = len(key) + sum(lex.parts(w) - 1 for w in said)
+        score *= 0.7 if size == 1 else 1 + 1.2 * (min(size, MAX_WORDS) - 1)
         score *= 3.0 if in_title else 1.0 + 0.5 * (len(set(key) & own_words) / len(key))
         if lex.filler_phrase(text):
             continue

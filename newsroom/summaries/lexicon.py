@@ -28,6 +28,10 @@ class Lexicon:
     openers: frozenset[str]  # dropped from a sentence's start
     dependents: frozenset[str]  # a sentence starting so does not stand alone
     name_glue: frozenset[str] = frozenset()  # small words inside a name ("of", "van der")
+    compounds: bool = False  # the language writes compounds as one word ("pensioenstelsel")
+    suffixes: frozenset[str] = frozenset()  # word-like endings of derived words ("-volle")
+    topic_words: frozenset[str] = frozenset()  # "themes", "onderwerpen": a speaker naming subjects
+    pointers: frozenset[str] = frozenset()  # "this", "dit": words that point back to what was said
 
     def is_stop(self, word: str) -> bool:
         w = word.lower()
@@ -37,6 +41,29 @@ class Lexicon:
         """Zipf frequency of the word in the language (0 unknown .. ~7 'the'); names and rare terms
         are low, everyday words high."""
         return _zipf(word.lower(), self.code if self.code in _wordfreq_languages() else "en")
+
+    def parts(self, word: str) -> int:
+        """How many words a word stands for: 2 for a compound of two words the language knows
+        ("pensioen·stelsel", "zorg·verzekeraars", "EU-voorzitterschap") where it writes them as
+        one, else 1. English says "pension system": the same subject, two words."""
+        w = word.lower()
+        return 2 if self.compounds and _zipf(w, self.code) < LEXICALIZED and _compound(w, self) else 1
+
+    @cached_property
+    def _topic_words(self) -> re.Pattern[str]:
+        words = sorted(self.topic_words, key=len, reverse=True)
+        return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, words)) or '(?!)'})(?!\w)", re.I)
+
+    def names_topics(self, sentence: str) -> bool:
+        """Whether a sentence says what the subjects are ("Veiligheid en migratie zijn twee
+        hoofdthema's", "the two themes are ..."): the speaker's own summary of the episode."""
+        text = sentence.replace("’", "'")
+        return any(not self._points_back(text[: m.start()]) for m in self._topic_words.finditer(text))
+
+    def _points_back(self, before: str) -> bool:
+        """Whether the words before a topic word point back ("dit zware onderwerp", "that topic")."""
+        words = re.findall(r"[\w']+", before.lower())[-2:]
+        return bool(set(words) & self.pointers)
 
     @cached_property
     def multiword_fillers(self) -> re.Pattern[str]:
@@ -68,6 +95,27 @@ def _wordfreq_languages() -> frozenset[str]:
     return frozenset(available_languages())
 
 
+PART_ZIPF = 3.0  # each part of a compound a word the language uses (about once per million words)
+LEXICALIZED = 4.0  # a compound said more than ten times per million words is an everyday word
+LINKS = ("s", "en", "e")  # the linking letters between the parts: "belasting·s·dienst"
+
+
+@lru_cache(maxsize=16384)
+def _compound(word: str, lex: Lexicon) -> bool:
+    """Whether a word is two words of the language joined: a modifier of at least three letters
+    (a linking s/en/e aside) and a head of at least four, neither a function word."""
+    if "-" in word:
+        return all(len(p) > 1 for p in word.split("-")) and word.count("-") == 1
+    for cut in range(4, len(word) - 3):
+        modifier, head = word[:cut], word[cut:]
+        if lex.is_stop(head) or head in lex.suffixes or _zipf(head, lex.code) < PART_ZIPF:
+            continue
+        stems = [modifier] + [modifier[: -len(link)] for link in LINKS if modifier.endswith(link)]
+        if any(len(m) >= 3 and not lex.is_stop(m) and _zipf(m, lex.code) >= PART_ZIPF for m in stems):
+            return True
+    return False
+
+
 def _load(path: Path) -> dict[str, object]:
     with path.open("rb") as fh:
         return tomllib.load(fh)
@@ -87,7 +135,18 @@ def lexicon(language: str | None) -> Lexicon:
     path = FOLDER / f"{code}.toml"
     datas = [_load(path)] if path.is_file() else [_load(p) for p in sorted(FOLDER.glob("??.toml"))]
     merged: dict[str, set[str]] = {
-        k: set() for k in ("stopwords", "fillers", "disfluencies", "openers", "dependents", "name_glue")
+        k: set()
+        for k in (
+            "stopwords",
+            "fillers",
+            "disfluencies",
+            "openers",
+            "dependents",
+            "name_glue",
+            "suffixes",
+            "topic_words",
+            "pointers",
+        )
     }
     for data in datas:
         for key, words in merged.items():
@@ -100,6 +159,10 @@ def lexicon(language: str | None) -> Lexicon:
         frozenset(merged["openers"]),
         frozenset(merged["dependents"]),
         frozenset(merged["name_glue"]),
+        compounds=all(bool(d.get("compounds")) for d in datas),
+        suffixes=frozenset(merged["suffixes"]),
+        topic_words=frozenset(merged["topic_words"]),
+        pointers=frozenset(merged["pointers"]),
     )
 
 
