@@ -20,6 +20,7 @@ from newsroom.newsletter.editor import (
 )
 from newsroom.newsletter.notes import summary_note
 from newsroom.summaries.entities import find_entities
+from newsroom.summaries.extractive import split_sentences
 from newsroom.summaries.grounding import TranscriptIndex, normalize
 from newsroom.summaries.keyphrases import key_phrases
 from newsroom.summaries.lexicon import known_entities, lexicon
@@ -365,3 +366,16 @@ def test_a_summing_up_sentence_is_a_takeaway_and_thanks_are_none(dutch):
     assert any(t.startswith("Samengevat") for t in takeaways)  # the speaker's own summary
     assert summary.conclusion.startswith("Kortom")  # the last summing-up one closes
     assert not any(re.match(r"(Dank|Bedankt|Thanks)", t) for t in [*takeaways, summary.conclusion])
+
+
+def test_a_full_stop_after_an_abbreviation_ends_no_sentence():
+    """NASA's transcript says "the U.S. Space and Rocket Center": no highlight starts at "Space"."""
+    segments = [
+        Segment(start=0.0, end=4.0, text="I came to the U.S."),
+        Segment(start=4.0, end=9.0, text="Space and Rocket Center with Dr. Kay Taylor in 2016."),
+        Segment(start=9.0, end=12.0, text="Dat geldt bijv. voor de zorg. En o.a. voor het onderwijs."),
+    ]
+    found = [s.text for s in split_sentences(segments, lexicon("en"))]
+    assert found[0] == "I came to the U.S. Space and Rocket Center with Dr. Kay Taylor in 2016."
+    dutch = [s.text for s in split_sentences(segments[2:], lexicon("nl"))]
+    assert dutch == ["Dat geldt bijv. voor de zorg.", "En o.a. voor het onderwijs."]

@@ -44,9 +44,10 @@ class Sentence:
     index: int
 
 
-def split_sentences(segments: list[Segment]) -> list[Sentence]:
+def split_sentences(segments: list[Segment], lex: Lexicon | None = None) -> list[Sentence]:
     """Sentences across segment boundaries, each stamped with when its first word was said
-    (interpolated by character position inside a long segment)."""
+    (interpolated by character position inside a long segment); not ended by an abbreviation
+    ("the U.S. Space and Rocket Center", "Dr. Kay Taylor", "bijv. de zorg")."""
     sentences: list[Sentence] = []
     buffer, started_at = "", None
     for seg in segments:
@@ -61,7 +62,7 @@ def split_sentences(segments: list[Segment]) -> list[Sentence]:
             if started_at is None:
                 started_at = seg.start + (span * max(at, 0) / len(text) if text else 0.0)
             buffer = f"{buffer} {piece}".strip()
-            if piece.rstrip('"”»’').endswith((".", "!", "?")):
+            if piece.rstrip('"”»’').endswith((".", "!", "?")) and not (lex and lex.abbreviated(piece)):
                 sentences.append(Sentence(buffer, round(started_at, 2), len(sentences)))
                 buffer, started_at = "", None
     if buffer:
@@ -185,7 +186,7 @@ def summarize_extractive(
     """The summary sections it can fill honestly, from the transcript's own sentences."""
     lex = lexicon(language)
     cleaned = [s.model_copy(update={"text": clean(s.text, language)}) for s in segments]
-    sentences = split_sentences([s for s in cleaned if s.text])
+    sentences = split_sentences([s for s in cleaned if s.text], lex)
     if not sentences:
         raise ValueError("the transcript has no sentences to summarize")
     speakers = list(dict.fromkeys(s.speaker.strip() for s in segments if s.speaker and s.speaker.strip()))

@@ -32,6 +32,7 @@ class Lexicon:
     suffixes: frozenset[str] = frozenset()  # word-like endings of derived words ("-volle")
     topic_words: frozenset[str] = frozenset()  # "themes", "onderwerpen": a speaker naming subjects
     pointers: frozenset[str] = frozenset()  # "this", "dit": words that point back to what was said
+    abbreviations: frozenset[str] = frozenset()  # "dr", "bijv": a full stop after them ends nothing
 
     def is_stop(self, word: str) -> bool:
         w = word.lower()
@@ -48,6 +49,14 @@ class Lexicon:
         one, else 1. English says "pension system": the same subject, two words."""
         w = word.lower()
         return 2 if self.compounds and _zipf(w, self.code) < LEXICALIZED and _compound(w, self) else 1
+
+    def abbreviated(self, text: str) -> bool:
+        """Whether a text ends in an abbreviation's full stop rather than a sentence's: initials
+        ("U.S.", "A.I.") or one of the language's abbreviations ("Dr.", "bijv.")."""
+        last = text.rsplit(None, 1)[-1] if text.strip() else ""
+        if INITIALS.fullmatch(last):
+            return True
+        return last.lower().rstrip(".") in self.abbreviations and last.endswith(".")
 
     @cached_property
     def _topic_words(self) -> re.Pattern[str]:
@@ -95,6 +104,21 @@ def _wordfreq_languages() -> frozenset[str]:
     return frozenset(available_languages())
 
 
+# The word lists a lexicon file may hold (see en.toml for what each is for).
+LISTS = (
+    "stopwords",
+    "fillers",
+    "disfluencies",
+    "openers",
+    "dependents",
+    "name_glue",
+    "suffixes",
+    "topic_words",
+    "pointers",
+    "abbreviations",
+)
+INITIALS = re.compile(r"\(?(?:[A-Z]\.){2,}")  # "U.S.", "(A.I."
+
 PART_ZIPF = 3.0  # each part of a compound a word the language uses (about once per million words)
 LEXICALIZED = 4.0  # a compound said more than ten times per million words is an everyday word
 LINKS = ("s", "en", "e")  # the linking letters between the parts: "belasting·s·dienst"
@@ -134,20 +158,7 @@ def lexicon(language: str | None) -> Lexicon:
     code = base_code(language or "")
     path = FOLDER / f"{code}.toml"
     datas = [_load(path)] if path.is_file() else [_load(p) for p in sorted(FOLDER.glob("??.toml"))]
-    merged: dict[str, set[str]] = {
-        k: set()
-        for k in (
-            "stopwords",
-            "fillers",
-            "disfluencies",
-            "openers",
-            "dependents",
-            "name_glue",
-            "suffixes",
-            "topic_words",
-            "pointers",
-        )
-    }
+    merged: dict[str, set[str]] = {k: set() for k in LISTS}
     for data in datas:
         for key, words in merged.items():
             words |= _words(data.get(key))
@@ -163,6 +174,7 @@ def lexicon(language: str | None) -> Lexicon:
         suffixes=frozenset(merged["suffixes"]),
         topic_words=frozenset(merged["topic_words"]),
         pointers=frozenset(merged["pointers"]),
+        abbreviations=frozenset(merged["abbreviations"]),
     )
 
 
