@@ -379,3 +379,16 @@ def test_a_full_stop_after_an_abbreviation_ends_no_sentence():
     assert found[0] == "I came to the U.S. Space and Rocket Center with Dr. Kay Taylor in 2016."
     dutch = [s.text for s in split_sentences(segments[2:], lexicon("nl"))]
     assert dutch == ["Dat geldt bijv. voor de zorg.", "En o.a. voor het onderwijs."]
+
+
+def test_takeaways_walk_through_every_chapter(dutch):
+    """The main topic speaks for the opening; every later chapter has a takeaway of its own."""
+    _, _, summary = dutch
+    starts = [c.start for c in summary.chapters]
+    assert len(starts) >= 3
+
+    def chapter(at: float) -> int:
+        return max(i for i, start in enumerate(starts) if start <= at + 0.05)
+
+    covered = {chapter(t.timestamp) for t in summary.key_takeaways}
+    assert set(range(1, len(starts))) <= covered

@@ -212,6 +212,9 @@ def summarize_extractive(
     last = max(summing, key=lambda s: s.index) if summing else None
     own = [r for r in long_enough if r[1] is not last and (lex.names_topics(r[1].text) or r[1] in summing)]
     takeaways += _best(own, picker, 3)
+    # Then one from each chapter nothing has come from yet, so the takeaways walk through the episode.
+    parts = chapters(sentences, total, lex, phrases, exclude)
+    takeaways += _per_chapter(long_enough, picker, phrases, main + takeaways, parts, 5 - len(takeaways))
     takeaways += _spread(long_enough, picker, phrases, main + takeaways, 5 - len(takeaways))
     quotes = _best([r for r in ranked if len(r[1].text.split()) >= 8], picker, 3)
     cued = [s for _, s in ranked if CONCLUSION_CUES.search(s.text) and picker.fresh(s)]
@@ -235,7 +238,7 @@ def summarize_extractive(
             TimedText(text=s.text, timestamp=s.start) for s in sorted(takeaways, key=lambda s: s.start)
         ],
         notable_quotes=[TimedText(text=s.text, timestamp=s.start) for s in quotes],
-        chapters=chapters(sentences, total, lex, phrases, exclude),
+        chapters=parts,
         entities=entities,
     )
 
@@ -282,6 +285,30 @@ def _spread(
             out.append(picker.take(s))
             covered |= new
     return out + _best(ranked, picker, n - len(out))
+
+
+def _per_chapter(
+    ranked: list[tuple[float, Sentence]],
+    picker: Picker,
+    phrases: list[KeyPhrase],
+    said: list[Sentence],
+    parts: list[Chapter],
+    n: int,
+) -> list[Sentence]:
+    """For each chapter no sentence in `said` comes from, its best sentence (one bringing a key
+    phrase not said yet, if it has one), up to n in all. Chapter starts are rounded to 0.1 s."""
+    starts = [c.start for c in parts]
+
+    def part(s: Sentence) -> int:
+        return max((i for i, at in enumerate(starts) if at <= s.start + 0.05), default=0)
+
+    have = {part(s) for s in said}
+    out: list[Sentence] = []
+    for k in range(len(parts)):
+        if k in have or len(out) >= n:
+            continue
+        out += _spread([r for r in ranked if part(r[1]) == k], picker, phrases, said + out, 1)
+    return out
 
 
 def _best(ranked: list[tuple[float, Sentence]], picker: Picker, n: int) -> list[Sentence]:
