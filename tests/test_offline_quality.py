@@ -344,6 +344,9 @@ def test_a_sentence_naming_the_themes_is_the_speakers_own_summary():
     assert en.names_topics("The two big themes this week are agents and open models.")
     assert not en.names_topics("Let's leave that topic for another week.")
     assert not en.names_topics("It was a straightforward concept.")
+    # or announces the next one, as a debate or a show does
+    assert nl.names_topics("Ik begin met de rol van zorgverzekeraars in dit stelsel.")
+    assert en.names_topics("Let's start with the camera on the space station.")
 
 
 def test_the_troonrede_story_quotes_the_sentences_that_name_its_themes(tmp_path: Path):
