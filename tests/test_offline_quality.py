@@ -395,3 +395,19 @@ def test_takeaways_walk_through_every_chapter(dutch):
 
     covered = {chapter(t.timestamp) for t in summary.key_takeaways}
     assert set(range(1, len(starts))) <= covered
+
+
+def test_a_sentence_opening_with_a_filler_of_several_words_is_cut_or_not_quoted():
+    """'You know, ...' loses its filler as 'So, ...' does; 'You know that ...' opens with one."""
+    assert standalone("You know, when they are on board they look down at Earth.", "en") == (
+        "When they are on board they look down at Earth."
+    )
+    assert (
+        standalone("So, you know, the camera sits in the Cupola.", "en") == "The camera sits in the Cupola."
+    )
+    assert standalone("You know that when they are on board they share photos.", "en") is None
+    assert standalone("I mean the model is fast enough for a laptop.", "en") is None
+    assert standalone("Zeg maar, de beste versie van dit jaar is klaar.", "nl") == (
+        "De beste versie van dit jaar is klaar."
+    )
+    assert standalone("Soort van een app die alles filmt.", "nl") is None

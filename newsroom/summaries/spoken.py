@@ -42,8 +42,16 @@ def standalone(sentence: str, language: str | None = None) -> str | None:
     what remains leans on the sentence before it ("Which ...", "Dat ...") or starts with a filler."""
     lex = lexicon(language)
     text = sentence.strip()
-    while (first := re.match(r"([\w'’-]+)[,.…]?\s+", text)) and first.group(1).lower() in lex.openers:
-        text = text[first.end() :]
+    while True:
+        if (first := re.match(r"([\w'’-]+)[,.…]?\s+", text)) and first.group(1).lower() in lex.openers:
+            text = text[first.end() :]
+        elif spoken := lex.multiword_fillers.match(text):  # "You know, ...", "Weet je, ..."
+            rest = re.match(r"[,.…]\s+", text[spoken.end() :])
+            if rest is None:
+                return None  # "You know that ...", "Zeg maar de ...": opens with a filler
+            text = text[spoken.end() + rest.end() :]
+        else:
+            break
     word = re.match(r"[\w'’-]+", text)
     if word is None or word.group(0).lower() in lex.dependents | lex.disfluencies | lex.fillers:
         return None
