@@ -411,3 +411,17 @@ def test_a_sentence_opening_with_a_filler_of_several_words_is_cut_or_not_quoted(
         "De beste versie van dit jaar is klaar."
     )
     assert standalone("Soort van een app die alles filmt.", "nl") is None
+
+
+def test_a_phrase_ending_in_a_vague_noun_is_no_key_subject():
+    """'a straightforward concept' said twice names nothing; the camera it is about does."""
+    lex = lexicon("en")
+    texts = [
+        "It was a straightforward concept: a Nikon camera aboard the station.",
+        "Such a straightforward concept, and the Nikon camera did the rest.",
+        "Students pick what the Nikon camera photographs.",
+    ]
+    found = [p.text for p in key_phrases(texts, lex)]
+    assert "Nikon camera" in found and "straightforward concept" not in found
+    dutch = ["Er komt structureel extra geld voor de krijgsmacht.", "Ook komt er structureel extra geld bij."]
+    assert "structureel extra geld" not in [p.text for p in key_phrases(dutch, lexicon("nl"))]

@@ -139,8 +139,8 @@ def key_phrases(
         size = len(key) + sum(lex.parts(w) - 1 for w in said)
         score *= 0.7 if size == 1 else 1 + 1.2 * (min(size, MAX_WORDS) - 1)
         score *= 3.0 if in_title else 1.0 + 0.5 * (len(set(key) & own_words) / len(key))
-        if lex.filler_phrase(text):
-            continue
+        if lex.filler_phrase(text) or (len(key) > 1 and said[-1].lower() in lex.vague and not _name(text)):
+            continue  # "you know", "straightforward concept": no subject
         scored.append(KeyPhrase(text, " ".join(key), score, count, in_title))
     scored.sort(key=lambda p: (-p.score, p.key))
     # A part of a longer phrase said as often is that phrase cut short ("NASA Johnson Space").

@@ -33,6 +33,7 @@ class Lexicon:
     topic_words: frozenset[str] = frozenset()  # "themes", "onderwerpen": a speaker naming subjects
     pointers: frozenset[str] = frozenset()  # "this", "dit": words that point back to what was said
     abbreviations: frozenset[str] = frozenset()  # "dr", "bijv": a full stop after them ends nothing
+    vague: frozenset[str] = frozenset()  # nouns that name no subject: "concept", "geld", "manier"
 
     def is_stop(self, word: str) -> bool:
         w = word.lower()
@@ -116,6 +117,7 @@ LISTS = (
     "topic_words",
     "pointers",
     "abbreviations",
+    "vague",
 )
 INITIALS = re.compile(r"\(?(?:[A-Z]\.){2,}")  # "U.S.", "(A.I."
 
@@ -175,6 +177,7 @@ def lexicon(language: str | None) -> Lexicon:
         topic_words=frozenset(merged["topic_words"]),
         pointers=frozenset(merged["pointers"]),
         abbreviations=frozenset(merged["abbreviations"]),
+        vague=frozenset(merged["vague"]),
     )
 
 
