@@ -343,6 +343,8 @@ def test_a_sentence_naming_the_themes_is_the_speakers_own_summary():
     assert not nl.names_topics("We hebben dit zware onderwerp op tijd afgerond.")  # points back
     assert en.names_topics("The two big themes this week are agents and open models.")
     assert not en.names_topics("Let's leave that topic for another week.")
+    assert en.names_topics("Our topic today is how agents plan a week of meetings.")
+    assert nl.names_topics("Ons onderwerp vandaag is de nieuwe app van Sora.")
     assert not en.names_topics("It was a straightforward concept.")
     # or announces the next one, as a debate or a show does
     assert nl.names_topics("Ik begin met de rol van zorgverzekeraars in dit stelsel.")
