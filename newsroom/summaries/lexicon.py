@@ -1,9 +1,13 @@
 """Word lists per language, as data (lexicon/<code>.toml), and how common a word is in that language.
 
 The lists say what never makes a key phrase, a heading or a name: function words, spoken fillers
-("eigenlijk", "you know") and sentence openers ("Dus", "So") and words that make a sentence lean on the one before ("Which", "Dat"). How common a word is comes from
-`wordfreq` (offline, in its wheel): the background against which an episode's words stand out.
-A language with no file of its own uses the union of all files.
+("eigenlijk", "you know"), sentence openers ("Dus", "So"), words that make a sentence lean on the
+one before ("Which", "Dat") and vague nouns ("concept", "geld"). They also say which words name the
+subjects ("hoofdthema's", "Let's start with"), which point back ("dit onderwerp"), which
+abbreviations a full stop does not end a sentence after ("Dr.", "bijv."), and whether the language
+writes compounds as one word ("pensioenstelsel"). How common a word is comes from `wordfreq`
+(offline, in its wheel): the background against which an episode's words stand out. A language
+with no file of its own uses the union of all files.
 """
 
 from __future__ import annotations
@@ -128,8 +132,9 @@ LINKS = ("s", "en", "e")  # the linking letters between the parts: "belasting·s
 
 @lru_cache(maxsize=16384)
 def _compound(word: str, lex: Lexicon) -> bool:
-    """Whether a word is two words of the language joined: a modifier of at least three letters
-    (a linking s/en/e aside) and a head of at least four, neither a function word."""
+    """Whether a word is two words of the language joined: two parts around one hyphen, or a
+    modifier of at least three letters (a linking s/en/e aside) and a head of at least four,
+    neither a function word nor an adjective ending."""
     if "-" in word:
         return all(len(p) > 1 for p in word.split("-")) and word.count("-") == 1
     for cut in range(4, len(word) - 3):
