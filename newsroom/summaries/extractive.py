@@ -16,6 +16,8 @@ Use cases, tools with what they do and AI news are prose a language model writes
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
 
 from newsroom.locales import locale
@@ -208,16 +210,21 @@ def summarize_extractive(
     # Where the speaker says what the subjects are ("X and Y are the main themes", "In short, ...":
     # Edmundson's cue words), that is their own summary: up to three such sentences come next, the
     # last summing-up one left for the conclusion.
-    summing = [s for _, s in ranked if CONCLUSION_CUES.search(s.text)]
-    last = max(summing, key=lambda s: s.index) if summing else None
-    own = [r for r in long_enough if r[1] is not last and (lex.names_topics(r[1].text) or r[1] in summing)]
+    summing = [s for _, s in ranked if CONCLUSION_CUES.search(s.text)]  # best first
+    closing = max((s.index for s in summing), default=None)
+    summed = {s.index for s in summing} - {closing}
+    own = [
+        r
+        for r in long_enough
+        if r[1].index in summed or (r[1].index != closing and lex.names_topics(r[1].text))
+    ]
     takeaways += _best(own, picker, 3)
     # Then one from each chapter nothing has come from yet, so the takeaways walk through the episode.
     parts = chapters(sentences, total, lex, phrases, exclude)
     takeaways += _per_chapter(long_enough, picker, phrases, main + takeaways, parts, 5 - len(takeaways))
     takeaways += _spread(long_enough, picker, phrases, main + takeaways, 5 - len(takeaways))
     quotes = _best([r for r in ranked if len(r[1].text.split()) >= 8], picker, 3)
-    cued = [s for _, s in ranked if CONCLUSION_CUES.search(s.text) and picker.fresh(s)]
+    cued = [s for s in summing if picker.fresh(s)]
     tail = [s for _, s in ranked if s.start >= 0.75 * total and picker.fresh(s)]
     last = cued[-1] if cued else (tail[0] if tail else None)
     conclusion = picker.take(last).text if last else ""
@@ -300,14 +307,17 @@ def _per_chapter(
     starts = [c.start for c in parts]
 
     def part(s: Sentence) -> int:
-        return max((i for i, at in enumerate(starts) if at <= s.start + 0.05), default=0)
+        return max(0, bisect_right(starts, s.start + 0.05) - 1)
 
     have = {part(s) for s in said}
+    by_part: defaultdict[int, list[tuple[float, Sentence]]] = defaultdict(list)
+    for r in ranked:
+        by_part[part(r[1])].append(r)  # still best first
     out: list[Sentence] = []
     for k in range(len(parts)):
         if k in have or len(out) >= n:
             continue
-        out += _spread([r for r in ranked if part(r[1]) == k], picker, phrases, said + out, 1)
+        out += _spread(by_part[k], picker, phrases, said + out, 1)
     return out
 
 
