@@ -427,3 +427,67 @@ def test_a_phrase_ending_in_a_vague_noun_is_no_key_subject():
     assert "Nikon camera" in found and "straightforward concept" not in found
     dutch = ["Er komt structureel extra geld voor de krijgsmacht.", "Ook komt er structureel extra geld bij."]
     assert "structureel extra geld" not in [p.text for p in key_phrases(dutch, lexicon("nl"))]
+
+
+def test_no_part_of_a_vague_phrase_is_a_key_subject_either():
+    """The Troonrede says "structureel extra geld beschikbaar" three times: neither the phrase cut
+    short before its vague noun ("structureel extra") nor the one around it is a subject."""
+    texts = [
+        "De regering stelt structureel extra geld beschikbaar voor de krijgsmacht.",
+        "Daarnaast komt er structureel extra geld beschikbaar voor militaire missies.",
+        "Het kabinet reserveert structureel extra geld voor de veiligheidsdiensten en de krijgsmacht.",
+    ]
+    found = [p.text for p in key_phrases(texts, lexicon("nl"))]
+    assert "krijgsmacht" in found
+    assert not [p for p in found if p.startswith(("structureel", "extra"))], found
+
+
+def test_a_sentence_ends_where_another_speaker_takes_over(english):
+    """Captions that lost the full stop at a turn ("... as well," / "Travis: Batch production ...")
+    give two sentences, so neither voice is quoted with the other's words."""
+    segments = [
+        Segment(
+            start=0.0,
+            end=3.0,
+            text="You'll also encourage subscribers to share your posts as well,",
+            speaker="Gilon",
+        ),
+        Segment(start=3.0, end=6.0, text="Batch production of your podcast episodes.", speaker="Travis"),
+        Segment(start=6.0, end=9.0, text="So anytime that you were producing an", speaker="Travis"),
+        Segment(start=9.0, end=12.0, text="episode, there's so much involved.", speaker="Travis"),
+    ]
+    found = [(s.text, s.start) for s in split_sentences(segments, lexicon("en"))]
+    assert found == [
+        ("You'll also encourage subscribers to share your posts as well,", 0.0),
+        ("Batch production of your podcast episodes.", 3.0),
+        ("So anytime that you were producing an episode, there's so much involved.", 6.0),
+    ]
+    _, _, summary = english
+    written = [t.text for t in [*summary.key_takeaways, *summary.notable_quotes]] + [summary.conclusion]
+    assert not [t for t in written if "as well, Batch" in t]
+
+
+def test_greetings_thanks_and_sign_offs_are_never_quoted(tmp_path: Path):
+    """What is said to the audience is about no subject: the Tweede Kamer debate's chair closing
+    it ("Daarmee zijn wij gekomen aan het eind van dit debat.") is no conclusion."""
+    nl, en = lexicon("nl"), lexicon("en")
+    assert nl.courtesy("Daarmee zijn wij gekomen aan het eind van dit debat.")
+    assert nl.courtesy("Dank je wel Jorien voor alle uren in de app.") and nl.courtesy("Tot volgende week!")
+    assert en.courtesy("Thank you, Sarah, for coming on.") and en.courtesy("That's all for today, folks.")
+    assert not nl.courtesy("Aan het eind hebben we het over AI-artiesten.")  # an agenda, not a goodbye
+    assert not en.courtesy("Thanksgiving ads are where the money goes.")
+    assert not en.courtesy("The budget grew, thanks to new sponsors.")  # thanks opens no sentence here
+    from bench.quality import load_corpus
+
+    item = next(i for i in load_corpus() if i.episode.id == "nl-tweedekamer-2017-winstuitkering")
+    summary = OfflineSummarizer([]).summarize(item.episode, item.transcript, "nl")
+    written = [summary.conclusion, *(t.text for t in [*summary.key_takeaways, *summary.notable_quotes])]
+    assert not [t for t in written if nl.courtesy(t)]
+    assert "eind van dit debat" not in summary.conclusion
+
+
+def test_the_conclusion_is_a_full_sentence_not_a_heading(english):
+    """The last quarter's best sentence of nine words or more closes the summary, not a six-word
+    heading the host reads out ("Batch production of your podcast episodes.")."""
+    _, _, summary = english
+    assert len(summary.conclusion.split()) >= 9

@@ -31,11 +31,6 @@ from newsroom.summaries.spoken import clean, standalone
 CONCLUSION_CUES = re.compile(
     r"\b(conclu\w*|in short|to sum up|summing up|samengevat|kortom|tot slot|concluderend)\b", re.I
 )
-GREETING = re.compile(
-    r"\b(welcome|welkom|hello|hallo|thanks for listening|bedankt voor het luisteren)\b"
-    r"|^(?:thanks|thank you|many thanks|dank je|dank u|dankjewel|bedankt|ik dank|wij danken|we danken)\b",
-    re.I,
-)  # greetings and thanks: said to the listeners or a guest, not about the subject
 MIN_WORDS, MAX_WORDS = 6, 45
 
 
@@ -49,10 +44,16 @@ class Sentence:
 def split_sentences(segments: list[Segment], lex: Lexicon | None = None) -> list[Sentence]:
     """Sentences across segment boundaries, each stamped with when its first word was said
     (interpolated by character position inside a long segment); not ended by an abbreviation
-    ("the U.S. Space and Rocket Center", "Dr. Kay Taylor", "bijv. de zorg")."""
+    ("the U.S. Space and Rocket Center", "Dr. Kay Taylor", "bijv. de zorg"), but always ended where
+    another speaker takes over: captions that lost a full stop there run two voices into one."""
     sentences: list[Sentence] = []
     buffer, started_at = "", None
+    speaker = None
     for seg in segments:
+        if buffer and seg.speaker and speaker and seg.speaker != speaker:
+            sentences.append(Sentence(buffer, round(started_at or 0.0, 2), len(sentences)))
+            buffer, started_at = "", None
+        speaker = seg.speaker or speaker
         text = seg.text.strip()
         span = max(0.0, seg.end - seg.start)
         offset = 0
@@ -196,7 +197,7 @@ def summarize_extractive(
     phrases = key_phrases([s.text for s in sentences], lex, title, description, n=10, exclude=exclude)
     title_keys = _title_keys(title, lex) - exclude
     ranked = rank(
-        [s for s in quotable(sentences, language) if not GREETING.search(s.text)], phrases, title_keys, lex
+        [s for s in quotable(sentences, language) if not lex.courtesy(s.text)], phrases, title_keys, lex
     )
     total = duration or max((seg.end for seg in segments), default=0.0)
     picker = Picker(lex)
@@ -225,7 +226,7 @@ def summarize_extractive(
     takeaways += _spread(long_enough, picker, phrases, main + takeaways, 5 - len(takeaways))
     quotes = _best([r for r in ranked if len(r[1].text.split()) >= 8], picker, 3)
     cued = [s for s in summing if picker.fresh(s)]
-    tail = [s for _, s in ranked if s.start >= 0.75 * total and picker.fresh(s)]
+    tail = [s for _, s in long_enough if s.start >= 0.75 * total and picker.fresh(s)]
     last = cued[-1] if cued else (tail[0] if tail else None)
     conclusion = picker.take(last).text if last else ""
 

@@ -121,6 +121,7 @@ def key_phrases(
     titled = {tuple(word_key(w) for w in g) for g in candidates(title, lex)}
     said_words = max(1, sum(len(TOKEN.findall(t)) for t in texts))
     scored: list[KeyPhrase] = []
+    vague: list[KeyPhrase] = []  # no subjects, but their cut-short parts are no subjects either
     for key, count in counts.items():
         in_title = key in own
         if (count < 2 and not in_title) or exclude.intersection(key):
@@ -139,12 +140,15 @@ def key_phrases(
         size = len(key) + sum(lex.parts(w) - 1 for w in said)
         score *= 0.7 if size == 1 else 1 + 1.2 * (min(size, MAX_WORDS) - 1)
         score *= 3.0 if in_title else 1.0 + 0.5 * (len(set(key) & own_words) / len(key))
-        if lex.filler_phrase(text) or (len(key) > 1 and said[-1].lower() in lex.vague and not _name(text)):
-            continue  # "you know", "straightforward concept": no subject
+        if lex.filler_phrase(text):
+            continue  # "you know": no subject
+        if len(key) > 1 and lex.vague.intersection(w.lower() for w in said[1:]) and not _name(text):
+            vague.append(KeyPhrase(text, " ".join(key), score, count, in_title))
+            continue  # "straightforward concept", "extra geld beschikbaar": no subject
         scored.append(KeyPhrase(text, " ".join(key), score, count, in_title))
     scored.sort(key=lambda p: (-p.score, p.key))
     # A part of a longer phrase said as often is that phrase cut short ("NASA Johnson Space").
-    whole = [p for p in scored if " " in p.key]
+    whole = [p for p in [*scored, *vague] if " " in p.key]
     picked: list[KeyPhrase] = []
     for phrase in scored:
         if any(

@@ -2,7 +2,8 @@
 
 The lists say what never makes a key phrase, a heading or a name: function words, spoken fillers
 ("eigenlijk", "you know"), sentence openers ("Dus", "So"), words that make a sentence lean on the
-one before ("Which", "Dat") and vague nouns ("concept", "geld"). They also say which words name the
+one before ("Which", "Dat"), vague nouns ("concept", "geld") and what is said to the audience
+rather than about the subject ("Welkom", "tot volgende week"). They also say which words name the
 subjects ("hoofdthema's", "Let's start with"), which point back ("dit onderwerp"), which
 abbreviations a full stop does not end a sentence after ("Dr.", "bijv."), and whether the language
 writes compounds as one word ("pensioenstelsel"). How common a word is comes from `wordfreq`
@@ -38,6 +39,8 @@ class Lexicon:
     pointers: frozenset[str] = frozenset()  # "this", "dit": words that point back to what was said
     abbreviations: frozenset[str] = frozenset()  # "dr", "bijv": a full stop after them ends nothing
     vague: frozenset[str] = frozenset()  # nouns that name no subject: "concept", "geld", "manier"
+    courtesies: frozenset[str] = frozenset()  # "welcome", "see you next week": said to the audience
+    thanks: frozenset[str] = frozenset()  # "thank you", "bedankt": a sentence opening so thanks someone
 
     def is_stop(self, word: str) -> bool:
         w = word.lower()
@@ -78,6 +81,18 @@ class Lexicon:
         """Whether the words before a topic word point back ("dit zware onderwerp", "that topic")."""
         words = re.findall(r"[\w']+", before.lower())[-2:]
         return bool(set(words) & self.pointers)
+
+    @cached_property
+    def _courtesy(self) -> re.Pattern[str]:
+        anywhere = "|".join(map(re.escape, sorted(self.courtesies, key=len, reverse=True))) or "(?!)"
+        opening = "|".join(map(re.escape, sorted(self.thanks, key=len, reverse=True))) or "(?!)"
+        return re.compile(rf"(?<![\w'])(?:{anywhere})(?![\w'])|^(?:{opening})(?![\w'])", re.I)
+
+    def courtesy(self, sentence: str) -> bool:
+        """Whether a sentence is said to the listeners or a guest, not about the subject: a greeting,
+        thanks, or a sign-off ("Welkom bij ...", "Thank you, Sarah", "Daarmee zijn we aan het eind
+        van dit debat")."""
+        return bool(self._courtesy.search(sentence.replace("’", "'")))
 
     @cached_property
     def multiword_fillers(self) -> re.Pattern[str]:
@@ -122,6 +137,8 @@ LISTS = (
     "pointers",
     "abbreviations",
     "vague",
+    "courtesies",
+    "thanks",
 )
 INITIALS = re.compile(r"\(?(?:[A-Z]\.){2,}")  # "U.S.", "(A.I."
 
@@ -183,6 +200,8 @@ def lexicon(language: str | None) -> Lexicon:
         pointers=frozenset(merged["pointers"]),
         abbreviations=frozenset(merged["abbreviations"]),
         vague=frozenset(merged["vague"]),
+        courtesies=frozenset(merged["courtesies"]),
+        thanks=frozenset(merged["thanks"]),
     )
 
 
