@@ -4,6 +4,7 @@ language, entity types only with support, speakers never products, and every lin
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ from newsroom.newsletter.editor import (
 )
 from newsroom.newsletter.notes import summary_note
 from newsroom.summaries.entities import find_entities
-from newsroom.summaries.extractive import split_sentences
+from newsroom.summaries.extractive import quotable, split_sentences
 from newsroom.summaries.grounding import TranscriptIndex, normalize
 from newsroom.summaries.keyphrases import key_phrases
 from newsroom.summaries.lexicon import known_entities, lexicon
@@ -491,3 +492,72 @@ def test_the_conclusion_is_a_full_sentence_not_a_heading(english):
     heading the host reads out ("Batch production of your podcast episodes.")."""
     _, _, summary = english
     assert len(summary.conclusion.split()) >= 9
+
+
+def test_a_question_is_never_a_takeaway_even_without_its_question_mark():
+    """Auto-captions drop question marks: "Zou je niet kunnen zeggen ..." asks, by its word order."""
+    nl, en = lexicon("nl"), lexicon("en")
+    assert nl.asks("Zou je niet kunnen zeggen dat jij je gelijkenis daar beschikbaar stelt.")
+    assert nl.asks("Ga je naar iets echts kijken met een blik van synthetisch.")
+    assert en.asks("Would you say the camera is the best part of the program.")
+    assert not nl.asks("Je zou kunnen zeggen dat het model dertig uur doorwerkt.")
+    assert not en.asks("You would say the camera is the best part of the program.")
+    segments = [
+        Segment(start=0.0, end=5.0, text="Zou je niet kunnen zeggen dat de app op TikTok lijkt."),
+        Segment(start=5.0, end=10.0, text="De app lijkt verdacht veel op TikTok, met een eindeloze feed."),
+    ]
+    found = [s.text for s in quotable(split_sentences(segments, nl), "nl")]
+    assert found == ["De app lijkt verdacht veel op TikTok, met een eindeloze feed."]
+
+
+def test_a_quotation_left_open_is_not_quoted():
+    """A sentence that opens a quotation the next one closes is half a thought."""
+    segments = [
+        Segment(start=0.0, end=6.0, text='Het platform zegt: "Nou, die synthetische content is grappig.'),
+        Segment(start=6.0, end=9.0, text='Maar jou vasthouden is interessanter." Dat is de gok van OpenAI.'),
+        Segment(start=9.0, end=14.0, text='OpenAI noemt het zelf een "ChatGPT-moment voor video" in de blog.'),
+    ]
+    found = [s.text for s in quotable(split_sentences(segments, lexicon("nl")), "nl")]
+    assert found == ['OpenAI noemt het zelf een "ChatGPT-moment voor video" in de blog.']
+
+
+def test_dutch_pronominal_adverbs_and_ik_bedoel_are_no_words_to_quote_or_list():
+    """'eromheen', 'daarover', 'waarmee' are function words; 'Ik bedoel, ...' is a spoken opener."""
+    nl = lexicon("nl")
+    assert all(nl.is_stop(w) for w in ["eromheen", "daarover", "waarmee", "hiervoor", "ervandaan"])
+    assert not nl.is_stop("eromheendraaien") and not nl.is_stop("waarde")
+    texts = ["Je bouwt er een harnas eromheen.", "Dat harnas eromheen maakt het model sterk."]
+    assert "eromheen" not in [p.text for p in key_phrases(texts, nl)]
+    assert (
+        standalone("Ik bedoel, het model werkt dertig uur door.", "nl") == "Het model werkt dertig uur door."
+    )
+
+
+def test_the_known_names_are_one_spelling_each_and_the_summary_is_the_same_every_run(tmp_path: Path):
+    """'Nvidia' and 'NVIDIA' were both on the list, and which one a summary wrote depended on
+    Python's hash seed: the same episode must give the same summary in every process."""
+    import subprocess
+    import sys
+
+    known = known_entities()
+    folded = [re.sub(r"[\s_-]+", "", n).casefold() for n in [*known.companies, *known.products]]
+    assert len(folded) == len(set(folded))
+    script = (
+        "from tests.transcript_fixtures import dutch_episode, DUTCH_GLOSSARY, DUTCH_TYPES\n"
+        "from newsroom.summaries.summarizer import OfflineSummarizer\n"
+        "e, t = dutch_episode()\n"
+        "s = OfflineSummarizer(sorted(DUTCH_GLOSSARY), DUTCH_TYPES).summarize(e, t, 'nl')\n"
+        "print(s.model_dump_json())\n"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(runs) == 1, runs

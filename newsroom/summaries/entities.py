@@ -34,8 +34,9 @@ def find_entities(
     """The episode's names: typed ones by their support, the rest as mentioned."""
     types = types or {}
     known = known_entities()
-    support: dict[str, tuple[str, EntityType]] = {_fold(n): (n, "company") for n in known.companies}
-    support.update({_fold(n): (n, "product") for n in known.products})
+    # Sorted, so that the same episode always gives the same names (sets iterate in a random order).
+    support: dict[str, tuple[str, EntityType]] = {_fold(n): (n, "company") for n in sorted(known.companies)}
+    support.update({_fold(n): (n, "product") for n in sorted(known.products)})
     support.update({_fold(n): (n, t) for n, t in types.items()})
     speaking = {_fold(s) for s in speakers or []}
     speaking |= {_fold(s.split()[0]) for s in speakers or [] if s.split()}

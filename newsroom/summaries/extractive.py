@@ -115,12 +115,18 @@ class Picker:
 
 
 def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
-    """Sentences that stand alone: complete statements of 6-45 words, spoken openers dropped."""
+    """Sentences that stand alone: complete statements of 6-45 words, spoken openers dropped, any
+    quotation inside them closed, no question."""
+    lex = lexicon(language)
     out = []
     for s in sentences:
         text = standalone(s.text, language)
         if text is None or not text.endswith((".", "!")) or not MIN_WORDS <= len(text.split()) <= MAX_WORDS:
             continue
+        if text.count('"') % 2 or text.count("“") != text.count("”"):
+            continue  # a quotation it opens runs on into the next sentence (or began before it)
+        if lex.asks(text):
+            continue  # a question, its question mark lost in the captions
         out.append(Sentence(text, s.start, s.index))
     return out
 

@@ -41,6 +41,8 @@ class Lexicon:
     vague: frozenset[str] = frozenset()  # nouns that name no subject: "concept", "geld", "manier"
     courtesies: frozenset[str] = frozenset()  # "welcome", "see you next week": said to the audience
     thanks: frozenset[str] = frozenset()  # "thank you", "bedankt": a sentence opening so thanks someone
+    question_verbs: frozenset[str] = frozenset()  # "would", "zou": a sentence opening with one and
+    question_subjects: frozenset[str] = frozenset()  # then "you", "je" asks something
 
     def is_stop(self, word: str) -> bool:
         w = word.lower()
@@ -87,6 +89,12 @@ class Lexicon:
         anywhere = "|".join(map(re.escape, sorted(self.courtesies, key=len, reverse=True))) or "(?!)"
         opening = "|".join(map(re.escape, sorted(self.thanks, key=len, reverse=True))) or "(?!)"
         return re.compile(rf"(?<![\w'])(?:{anywhere})(?![\w'])|^(?:{opening})(?![\w'])", re.I)
+
+    def asks(self, sentence: str) -> bool:
+        """Whether a sentence is a question by its word order ("Zou je niet kunnen zeggen ...",
+        "Would you say ..."), even where captions lost its question mark."""
+        first = re.findall(r"[\w']+", sentence.lower().replace("’", "'"))[:2]
+        return len(first) == 2 and first[0] in self.question_verbs and first[1] in self.question_subjects
 
     def courtesy(self, sentence: str) -> bool:
         """Whether a sentence is said to the listeners or a guest, not about the subject: a greeting,
@@ -139,6 +147,8 @@ LISTS = (
     "vague",
     "courtesies",
     "thanks",
+    "question_verbs",
+    "question_subjects",
 )
 INITIALS = re.compile(r"\(?(?:[A-Z]\.){2,}")  # "U.S.", "(A.I."
 
@@ -186,6 +196,10 @@ def lexicon(language: str | None) -> Lexicon:
     for data in datas:
         for key, words in merged.items():
             words |= _words(data.get(key))
+        # Pronominal adverbs ("eromheen", "daarover"): every head with every tail is a function word.
+        merged["stopwords"] |= {
+            h + t for h in _words(data.get("pronominal_heads")) for t in _words(data.get("pronominal_tails"))
+        }
     return Lexicon(
         code or "en",
         frozenset(merged["stopwords"]),
@@ -202,6 +216,8 @@ def lexicon(language: str | None) -> Lexicon:
         vague=frozenset(merged["vague"]),
         courtesies=frozenset(merged["courtesies"]),
         thanks=frozenset(merged["thanks"]),
+        question_verbs=frozenset(merged["question_verbs"]),
+        question_subjects=frozenset(merged["question_subjects"]),
     )
 
 
