@@ -216,12 +216,15 @@ def run() -> Table:
     counts = [
         sum(getattr(s, k) for _, s in scores) for k in ("repetition", "filler", "mismatches", "speakers")
     ]
+    # The targets are on the bench's figures: the overall row is judged on the overall ones, and says
+    # how many episodes meet them on their own (each episode's row has its own verdict).
+    met = overall[0] >= TARGETS["coverage"] and overall[4] >= TARGETS["support"] and not any(counts)
     table.add(
         "**overall (offline:extractive)**",
         "en+nl",
         *(f"{v:.2f}" for v in overall),
         *counts,
-        verdict(all(s.passed() for _, s in scores)),
+        f"{verdict(met)} ({sum(s.passed() for _, s in scores)} of {n} episodes pass)",
     )
     table.add("target", "", "≥ 0.60", "", "", "", "1.00", 0, 0, 0, 0, "")
     table.notes += [
