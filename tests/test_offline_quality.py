@@ -515,7 +515,9 @@ def test_a_quotation_left_open_is_not_quoted():
     segments = [
         Segment(start=0.0, end=6.0, text='Het platform zegt: "Nou, die synthetische content is grappig.'),
         Segment(start=6.0, end=9.0, text='Maar jou vasthouden is interessanter." Dat is de gok van OpenAI.'),
-        Segment(start=9.0, end=14.0, text='OpenAI noemt het zelf een "ChatGPT-moment voor video" in de blog.'),
+        Segment(
+            start=9.0, end=14.0, text='OpenAI noemt het zelf een "ChatGPT-moment voor video" in de blog.'
+        ),
     ]
     found = [s.text for s in quotable(split_sentences(segments, lexicon("nl")), "nl")]
     assert found == ['OpenAI noemt het zelf een "ChatGPT-moment voor video" in de blog.']
