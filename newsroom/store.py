@@ -185,14 +185,20 @@ class Store:
             db.close()
 
     def _migrate(self, db: sqlite3.Connection) -> None:
+        """Apply the migrations this database lacks. Two commands started at once (a CLI command and
+        a scheduled run) may both find a fresh file: each migration is applied under SQLite's write
+        lock, taken before looking again whether it is still to do, so only one process applies it."""
         with _lock:
             db.execute("CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied TEXT)")
             done = {row[0] for row in db.execute("SELECT version FROM migrations")}
             for version, sql in enumerate(MIGRATIONS, start=1):
                 if version in done:
                     continue
-                db.execute("BEGIN")
+                db.execute("BEGIN IMMEDIATE")  # waits (the busy timeout) while another process migrates
                 try:
+                    if db.execute("SELECT 1 FROM migrations WHERE version = ?", (version,)).fetchone():
+                        db.execute("COMMIT")  # the other process applied it meanwhile
+                        continue
                     for statement in filter(str.strip, sql.split(";")):
                         db.execute(statement)
                     db.execute("INSERT INTO migrations VALUES (?, ?)", (version, _now()))
