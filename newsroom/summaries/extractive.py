@@ -116,7 +116,8 @@ class Picker:
 
 def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
     """Sentences that stand alone: complete statements of 6-45 words, spoken openers dropped, any
-    quotation inside them closed, no question."""
+    quotation inside them closed; no question, and nothing said to the audience (greetings, thanks,
+    sign-offs) rather than about the subject."""
     lex = lexicon(language)
     out = []
     for s in sentences:
@@ -125,8 +126,8 @@ def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
             continue
         if text.count('"') % 2 or text.count("“") != text.count("”"):
             continue  # a quotation it opens runs on into the next sentence (or began before it)
-        if lex.asks(text):
-            continue  # a question, its question mark lost in the captions
+        if lex.asks(text) or lex.courtesy(text):
+            continue  # a question, its question mark lost in the captions; "Welkom bij ..."
         out.append(Sentence(text, s.start, s.index))
     return out
 
@@ -202,9 +203,7 @@ def summarize_extractive(
     exclude = frozenset(word_key(w) for name in speakers for w in name.split())
     phrases = key_phrases([s.text for s in sentences], lex, title, description, n=10, exclude=exclude)
     title_keys = _title_keys(title, lex) - exclude
-    ranked = rank(
-        [s for s in quotable(sentences, language) if not lex.courtesy(s.text)], phrases, title_keys, lex
-    )
+    ranked = rank(quotable(sentences, language), phrases, title_keys, lex)
     total = duration or max((seg.end for seg in segments), default=0.0)
     picker = Picker(lex)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -70,8 +71,7 @@ class Lexicon:
 
     @cached_property
     def _topic_words(self) -> re.Pattern[str]:
-        words = sorted(self.topic_words, key=len, reverse=True)
-        return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, words)) or '(?!)'})(?!\w)", re.I)
+        return re.compile(rf"(?<!\w)(?:{_alternation(self.topic_words)})(?!\w)", re.I)
 
     def names_topics(self, sentence: str) -> bool:
         """Whether a sentence says what the subjects are ("Veiligheid en migratie zijn twee
@@ -86,8 +86,7 @@ class Lexicon:
 
     @cached_property
     def _courtesy(self) -> re.Pattern[str]:
-        anywhere = "|".join(map(re.escape, sorted(self.courtesies, key=len, reverse=True))) or "(?!)"
-        opening = "|".join(map(re.escape, sorted(self.thanks, key=len, reverse=True))) or "(?!)"
+        anywhere, opening = _alternation(self.courtesies), _alternation(self.thanks)
         return re.compile(rf"(?<![\w'])(?:{anywhere})(?![\w'])|^(?:{opening})(?![\w'])", re.I)
 
     def asks(self, sentence: str) -> bool:
@@ -105,8 +104,8 @@ class Lexicon:
     @cached_property
     def multiword_fillers(self) -> re.Pattern[str]:
         """Fillers of several words ("you know", "soort van"), longest first."""
-        phrases = sorted((f for f in self.fillers if " " in f), key=len, reverse=True)
-        return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, phrases)) or '(?!)'})(?!\w)", re.I)
+        phrases = (f for f in self.fillers if " " in f)
+        return re.compile(rf"(?<!\w)(?:{_alternation(phrases)})(?!\w)", re.I)
 
     def filler_phrase(self, phrase: str) -> bool:
         """True when a phrase is made of stopwords and fillers only (never a heading or a subject)."""
@@ -150,6 +149,14 @@ LISTS = (
     "question_verbs",
     "question_subjects",
 )
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    """A regex alternation of the phrases, escaped, longest first (so "weet je wel" wins over
+    "weet je"); one that matches nothing when there are none."""
+    return "|".join(map(re.escape, sorted(phrases, key=len, reverse=True))) or "(?!)"
+
+
 INITIALS = re.compile(r"\(?(?:[A-Z]\.){2,}")  # "U.S.", "(A.I."
 
 PART_ZIPF = 3.0  # each part of a compound a word the language uses (about once per million words)
