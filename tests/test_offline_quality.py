@@ -468,7 +468,7 @@ def test_a_sentence_ends_where_another_speaker_takes_over(english):
     assert not [t for t in written if "as well, Batch" in t]
 
 
-def test_greetings_thanks_and_sign_offs_are_never_quoted(tmp_path: Path):
+def test_greetings_thanks_and_sign_offs_are_never_quoted():
     """What is said to the audience is about no subject: the Tweede Kamer debate's chair closing
     it ("Daarmee zijn wij gekomen aan het eind van dit debat.") is no conclusion."""
     nl, en = lexicon("nl"), lexicon("en")
@@ -535,7 +535,7 @@ def test_dutch_pronominal_adverbs_and_ik_bedoel_are_no_words_to_quote_or_list():
     )
 
 
-def test_the_known_names_are_one_spelling_each_and_the_summary_is_the_same_every_run(tmp_path: Path):
+def test_the_known_names_are_one_spelling_each_and_the_summary_is_the_same_every_run():
     """'Nvidia' and 'NVIDIA' were both on the list, and which one a summary wrote depended on
     Python's hash seed: the same episode must give the same summary in every process."""
     import subprocess
