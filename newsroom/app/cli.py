@@ -104,6 +104,11 @@ def digest(
     report = Store(settings.library_dir).last_report()
     if report is not None:
         print_report(report, time.monotonic() - started)
+    if state.is_crashed() or state.is_cancelled():
+        # Ctrl-C or SIGTERM mid-run: Prefect hands back a Crashed state instead of raising, and a
+        # shell or scheduler must not read an interrupted digest as a finished one.
+        console.print(f"[bold red]The digest was interrupted ({state.name}):[/] {state.message or ''}")
+        raise typer.Exit(130)
     if state.is_failed():
         try:
             state.result()
