@@ -14,6 +14,7 @@ with no file of its own uses the union of all files.
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,6 +49,12 @@ class Lexicon:
     def is_stop(self, word: str) -> bool:
         w = word.lower()
         return w in self.stopwords or w in self.fillers
+
+    def stem(self, word: str) -> str:
+        """The word's stem in the language (Snowball: "artiesten" and "artiest" share one,
+        "synthetische" and "synthetisch" too), lowercase; a language Snowball has no stemmer for
+        gets the plain plural fold."""
+        return _stem(word.lower().replace("’", "'"), SNOWBALL.get(self.code, ""))
 
     def commonness(self, word: str) -> float:
         """Zipf frequency of the word in the language (0 unknown .. ~7 'the'); names and rare terms
@@ -129,6 +136,36 @@ def _wordfreq_languages() -> frozenset[str]:
     from wordfreq import available_languages
 
     return frozenset(available_languages())
+
+
+# Snowball's stemmer for each language code (the `snowballstemmer` package, pure Python, in its wheel).
+SNOWBALL = {
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fr": "french",
+    "it": "italian",
+    "nb": "norwegian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "sv": "swedish",
+}
+_stemmers = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str, algorithm: str) -> str:
+    if not algorithm:
+        return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+    stemmers = _stemmers.__dict__.setdefault("by_algorithm", {})
+    if algorithm not in stemmers:
+        import snowballstemmer
+
+        stemmers[algorithm] = snowballstemmer.stemmer(algorithm)
+    return str(stemmers[algorithm].stemWord(word))
 
 
 # The word lists a lexicon file may hold (see en.toml for what each is for).
