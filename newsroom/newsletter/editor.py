@@ -44,6 +44,7 @@ from newsroom.summaries.grounding import TranscriptIndex, defang, invented_quote
 from newsroom.summaries.keyphrases import folded
 from newsroom.summaries.lexicon import lexicon
 from newsroom.summaries.spoken import standalone
+from newsroom.summaries.titles import coverage_gain, covered, stems, title_parts
 
 
 def phrases(language: str, user_dir: Path | None = None) -> Mapping[str, str]:
@@ -91,11 +92,6 @@ def story_blurb(episode: Episode, summary: Summary) -> str:
     return first_sentences(summary.main_topic)
 
 
-def _says(bag: set[str], word: str) -> bool:
-    """Whether a text's words hold this title word, or a longer form of it ("synthetisch(e)")."""
-    return word in bag or (len(word) >= 5 and any(w.startswith(word) for w in bag))
-
-
 MAX_SUBJECTS = 5
 
 
@@ -138,11 +134,15 @@ def story_subjects(subjects: list[str], told: str) -> list[str]:
 
 
 def deterministic_item(
-    episode: Episode, summary: Summary, seen: list[set[str]] | None = None
+    episode: Episode,
+    summary: Summary,
+    seen: list[set[str]] | None = None,
+    transcript: Transcript | None = None,
 ) -> NewsletterItem:
     """One story from a summary alone: what it is about (description or main topic), three to five
     highlights that repeat neither the blurb, nor each other, nor anything in `seen` (the issue so
-    far, which this adds to); linked at its first takeaway."""
+    far, which this adds to); linked at its first takeaway. With the `transcript`, the title's words
+    weigh by how few of its sentences say them (`title_parts`)."""
     language = episode.language or summary.language
     lex = lexicon(language)
     seen = [] if seen is None else seen
@@ -153,9 +153,12 @@ def deterministic_item(
         text = defang(t.text)[0]
         if standalone(text, language) == text and len(text.split()) >= MIN_WORDS:
             pool.append((t.timestamp, text, content_bag(text, lex)))
-    # Greedy: each highlight the one that adds most of the title the story has not said yet.
-    title = content_bag(episode.title, lex)
-    told = {w for w in title if any(_says(b, w) for b in seen[-2:])}
+    # Greedy: each highlight the one that covers most of the title's parts the story has not
+    # covered yet ("Sora 2 + Claude Sonnet 4.5 + AI-artiesten": one each, not three on Sora).
+    texts = re.split(r"(?<=[.!?])\s+", transcript.text) if transcript and transcript.segments else None
+    parts = title_parts(episode.title, lex, texts=texts)
+    said = {text: stems(text, lex) for _, text, _ in pool}
+    told = covered(parts, [stems(s, lex) for s in re.split(r"(?<=[.!?])\s+", blurb)])
     # Then one in which the speaker says what the subjects are ("X and Y are the main themes"),
     # then the one that names most of the episode's subjects (key subjects, chapter titles) the
     # story has not named yet, and then the one that says least of what was said: the host's words
@@ -171,7 +174,7 @@ def deterministic_item(
         best = max(
             fresh,
             key=lambda c: (
-                len({w for w in title - told if _says(c[2], w)}),
+                round(coverage_gain(parts, told, said[c[1]]), 6),
                 lex.names_topics(c[1]),
                 sum(1 for n in subject_bags if n <= c[2] and not n <= heard),
                 -len(c[2] & heard) / max(1, len(c[2])),
@@ -179,7 +182,7 @@ def deterministic_item(
         )
         picked.append(best)
         seen.append(best[2])
-        told |= {w for w in title if _says(best[2], w)}
+        told = [max(h, c) for h, c in zip(told, covered(parts, [said[best[1]]]), strict=True)]
     highlights = [Highlight(text=text, link=episode.link_at(at)) for at, text, _ in sorted(picked)]
     first = summary.key_takeaways[0].timestamp if summary.key_takeaways else 0.0
     named = story_subjects(subjects, " ".join([blurb, *(h.text for h in highlights)]))
@@ -214,9 +217,16 @@ def deterministic_intro(
 
 
 def deterministic_draft(
-    title: str, language: str, day: date, stories: list[tuple[Episode, Summary]], user_dir: Path | None = None
+    title: str,
+    language: str,
+    day: date,
+    stories: list[tuple[Episode, Summary]],
+    user_dir: Path | None = None,
+    transcripts: Mapping[str, Transcript] | None = None,
 ) -> Newsletter:
-    """A newsletter built only from the summaries: no model, same every time."""
+    """A newsletter built only from the summaries (and their transcripts, when given, to weigh the
+    titles' words): no model, same every time."""
+    transcripts = transcripts or {}
     stories = by_date(stories)
     seen: list[set[str]] = []  # what the issue has said so far: nothing is said twice
     return Newsletter(
@@ -224,7 +234,7 @@ def deterministic_draft(
         title=f"{title} — {day.isoformat()}",
         date=day.isoformat(),
         intro=deterministic_intro(language, stories, user_dir),
-        items=[deterministic_item(e, s, seen) for e, s in stories],
+        items=[deterministic_item(e, s, seen, transcripts.get(e.id)) for e, s in stories],
         outro=phrases(language, user_dir)["outro"],
         language=language,
         backend="deterministic",
@@ -263,7 +273,7 @@ def build_newsletter(
     # week disappears because a model (or a transcript talking to it) decided so.
     for episode, summary in by_date(stories):
         if len(items) < max_stories and not any(i.episode_id == episode.id for i in items):
-            items.append(deterministic_item(episode, summary))
+            items.append(deterministic_item(episode, summary, transcript=transcripts.get(episode.id)))
             counts["items_added"] += 1
     intro, unlinked = defang(draft.intro.strip())
     if unlinked or not intro or _invented_anywhere(intro, indexes):
@@ -422,7 +432,9 @@ def draft_issue(
             )
         except Exception as exc:  # a bug or an unexpected answer must not cost the week's issue
             reason = f"the editor agent failed: {type(exc).__name__}: {str(exc)[:200]}"
-    newsletter = deterministic_draft(settings.title, language, day, stories, settings.templates_dir)
+    newsletter = deterministic_draft(
+        settings.title, language, day, stories, settings.templates_dir, transcripts
+    )
     return Draft(
         newsletter,
         "deterministic",

@@ -27,11 +27,18 @@ from newsroom.summaries.keyphrases import TOKEN, KeyPhrase, folded, key_phrases,
 from newsroom.summaries.lexicon import Lexicon, lexicon
 from newsroom.summaries.segmentation import boundaries, chapter_titles
 from newsroom.summaries.spoken import clean, standalone
+from newsroom.summaries.titles import TitlePart, coverage_gain, covered, stems, title_parts
 
 CONCLUSION_CUES = re.compile(
     r"\b(conclu\w*|in short|to sum up|summing up|samengevat|kortom|tot slot|concluderend)\b", re.I
 )
 MIN_WORDS, MAX_WORDS = 6, 45
+
+
+def sums_up(text: str) -> bool:
+    """Whether a sentence opens by summing up ("Samengevat ...", "In short, ...", "So, to conclude
+    ..."): the cue leads, as in Edmundson's cue method; "... deel ik die conclusie" sums up nothing."""
+    return bool(CONCLUSION_CUES.search(" ".join(text.split()[:4])))
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,13 @@ def content_bag(text: str, lex: Lexicon) -> set[str]:
     return {word_key(w) for w in TOKEN.findall(text) if not lex.is_stop(w)}
 
 
+def density(text: str, lex: Lexicon) -> float:
+    """Lexical density: the share of a text's words that are content words, not function words or
+    fillers (Ure's measure; written prose is denser than talk)."""
+    tokens = TOKEN.findall(text)
+    return sum(1 for w in tokens if not lex.is_stop(w)) / len(tokens) if tokens else 0.0
+
+
 def near(bag: set[str], other: set[str]) -> bool:
     """True when most content words of the shorter text are in the other (a near-repeat)."""
     return bool(bag) and len(bag & other) / max(1, min(len(bag), len(other))) >= 0.6
@@ -132,55 +146,73 @@ def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
     return out
 
 
-def _title_keys(title: str, lex: Lexicon) -> set[str]:
-    return {word_key(w) for w in TOKEN.findall(title) if not lex.is_stop(w) and len(w) > 1}
-
-
+TITLE_WEIGHT = 3.0
+NOTHING = 1e-6  # the rank of a sentence that carries no subject
 # A sentence in which the speaker names the subjects ("X and Y are the main themes") weighs as much
 # as half the top key phrase (Edmundson's cue words).
 TOPIC_CUE = 0.5
 
 
 def rank(
-    sentences: list[Sentence], phrases: list[KeyPhrase], title_keys: set[str], lex: Lexicon | None = None
+    sentences: list[Sentence], phrases: list[KeyPhrase], parts: list[TitlePart], lex: Lexicon
 ) -> list[tuple[float, Sentence]]:
-    """Sentences by the key phrases and title words they carry, and whether they name the episode's
+    """Sentences by the key phrases and title parts they carry, and whether they name the episode's
     subjects (the speaker's own summary), length-damped, best first."""
     top = max((p.score for p in phrases), default=1.0)
     scored = []
     for s in sentences:
-        keys = {word_key(w) for w in TOKEN.findall(s.text)}
         text = f" {folded(s.text)} "
         weight = sum(p.score / top for p in phrases if f" {p.key} " in text)
-        weight += 0.5 * len(keys & title_keys) / max(1, len(title_keys))
-        weight += TOPIC_CUE if lex is not None and lex.names_topics(s.text) else 0.0
-        # Damped gently: a longer sentence that says more is a better takeaway than a slogan.
-        scored.append((weight / len(s.text.split()) ** 0.35 + 1e-6, s))
+        weight += 0.5 * coverage_gain(parts, [0.0] * len(parts), stems(s.text, lex))
+        weight += TOPIC_CUE if lex.names_topics(s.text) else 0.0
+        # Damped gently: a longer sentence that says more is a better takeaway than a slogan. And
+        # weighed by its lexical density (content words per word): a scripted news line ("Deze week
+        # tekende Xania Monet, een door AI gegenereerde artiest, een platencontract") is dense, a
+        # thought said aloud ("Ik denk dat de AI waar we nu naar kijken, dat die wel ...") is not.
+        scored.append((weight * density(s.text, lex) ** 0.5 / len(s.text.split()) ** 0.35 + NOTHING, s))
     scored.sort(key=lambda pair: (-pair[0], pair[1].index))
     return scored
 
 
 def main_sentences(
-    ranked: list[tuple[float, Sentence]], title_keys: set[str], lex: Lexicon
+    ranked: list[tuple[float, Sentence]], parts: list[TitlePart], lex: Lexicon
 ) -> list[Sentence]:
-    """One or two sentences, in spoken order, that together cover most of the title's words: the
-    best-covering well-ranked one, and another if it adds title words the first lacks."""
+    """One or two sentences, in spoken order, that together cover most of the title: the
+    best-covering well-ranked one, and another if it covers a part of the title the first does not."""
     top = max((r for r, _ in ranked), default=1.0) or 1.0
     pool = [(r, s) for r, s in ranked if len(s.text.split()) >= 9] or ranked
+    end = max((s.start for _, s in pool), default=0.0) or 1.0
 
-    def gain(pair: tuple[float, Sentence], have: set[str]) -> float:
-        return len((_title_keys(pair[1].text, lex) & title_keys) - have) + pair[0] / top
+    def gain(pair: tuple[float, Sentence], have: list[float]) -> float:
+        # The title first (each part it covers is worth a whole ranking), then the ranking and how
+        # early it is said (a host previews the episode first), as much as each other.
+        early = 1.0 - pair[1].start / end
+        return TITLE_WEIGHT * coverage_gain(parts, have, stems(pair[1].text, lex)) + pair[0] / top + early
 
     if not pool:
         return []
-    first = max(pool, key=lambda p: gain(p, set()))
-    have = _title_keys(first[1].text, lex) & title_keys
+    nothing = [0.0] * len(parts)
+    first = max(pool, key=lambda p: gain(p, nothing))
+    have = covered(parts, [stems(first[1].text, lex)])
     rest = [
-        p for p in pool if p[1].index != first[1].index and (_title_keys(p[1].text, lex) & title_keys) - have
+        p
+        for p in pool
+        if p[1].index != first[1].index and coverage_gain(parts, have, stems(p[1].text, lex)) > 0
     ]
     second = max(rest, key=lambda p: gain(p, have), default=None)
     chosen = [first[1]] + ([second[1]] if second else [])
     return sorted(chosen, key=lambda s: s.index)
+
+
+OPENING_S = 180.0
+
+
+def _names_title(ranked: list[tuple[float, Sentence]], parts: list[TitlePart], lex: Lexicon) -> bool:
+    """Whether a sentence of nine words or more among these covers a part of the title."""
+    nothing = [0.0] * len(parts)
+    return any(
+        len(s.text.split()) >= 9 and coverage_gain(parts, nothing, stems(s.text, lex)) > 0 for _, s in ranked
+    )
 
 
 def summarize_extractive(
@@ -202,21 +234,25 @@ def summarize_extractive(
     speakers = list(dict.fromkeys(s.speaker.strip() for s in segments if s.speaker and s.speaker.strip()))
     exclude = frozenset(word_key(w) for name in speakers for w in name.split())
     phrases = key_phrases([s.text for s in sentences], lex, title, description, n=10, exclude=exclude)
-    title_keys = _title_keys(title, lex) - exclude
-    ranked = rank(quotable(sentences, language), phrases, title_keys, lex)
+    titled = title_parts(title, lex, exclude, [s.text for s in sentences])
+    ranked = rank(quotable(sentences, language), phrases, titled, lex)
     total = duration or max((seg.end for seg in segments), default=0.0)
     picker = Picker(lex)
 
-    # Shows say what they are about early: the opening sentences that cover most of the title.
-    main = main_sentences([(r, s) for r, s in ranked if s.start <= 0.25 * total] or ranked, title_keys, lex)
+    # Shows say what they are about early: the opening sentences that cover most of the title, from
+    # the host's preview (the first minutes) when it names a part of the title.
+    opening = [(r, s) for r, s in ranked if s.start <= max(OPENING_S, 0.1 * total)]
+    main = main_sentences(opening, titled, lex) if _names_title(opening, titled, lex) else []
+    early = [(r, s) for r, s in ranked if s.start <= 0.25 * total] or ranked
+    main = main or main_sentences(early, titled, lex)
     main_topic = " ".join(picker.take(s).text for s in main)
 
     long_enough = [r for r in ranked if len(r[1].text.split()) >= 9] or ranked
-    takeaways = _title_pass(long_enough, picker, title_keys, main, lex, 2)
+    takeaways = _title_pass(long_enough, picker, titled, main, lex)
     # Where the speaker says what the subjects are ("X and Y are the main themes", "In short, ...":
     # Edmundson's cue words), that is their own summary: up to three such sentences come next, the
     # last summing-up one left for the conclusion.
-    summing = [s for _, s in ranked if CONCLUSION_CUES.search(s.text)]  # best first
+    summing = [s for _, s in ranked if sums_up(s.text)]  # best first
     closing = max((s.index for s in summing), default=None)
     summed = {s.index for s in summing} - {closing}
     own = [
@@ -224,7 +260,7 @@ def summarize_extractive(
         for r in long_enough
         if r[1].index in summed or (r[1].index != closing and lex.names_topics(r[1].text))
     ]
-    takeaways += _best(own, picker, 3)
+    takeaways += _best(own, picker, min(3, 5 - len(takeaways)))
     # Then one from each chapter nothing has come from yet, so the takeaways walk through the episode.
     parts = chapters(sentences, total, lex, phrases, exclude)
     takeaways += _per_chapter(long_enough, picker, phrases, main + takeaways, parts, 5 - len(takeaways))
@@ -259,24 +295,26 @@ def summarize_extractive(
 def _title_pass(
     ranked: list[tuple[float, Sentence]],
     picker: Picker,
-    title_keys: set[str],
+    parts: list[TitlePart],
     said: list[Sentence],
     lex: Lexicon,
-    n: int,
 ) -> list[Sentence]:
-    """Up to n sentences that say a title word (or a longer form: 'artiest' for 'artiesten' is not,
-    'synthetische' for 'synthetisch' is) that nothing in `said` says yet, best first."""
-
-    def says(s: Sentence) -> set[str]:
-        bag = _title_keys(s.text, lex)
-        return {k for k in title_keys if len(k) > 2 and (k in bag or any(w.startswith(k) for w in bag))}
-
-    covered = set().union(*(says(s) for s in said)) if said else set()
+    """Sentences that cover the parts of the title `said` does not cover yet, one by one: each time
+    the one that adds most of the title (ties to the better ranked), two at least, one per part of a
+    title that lists several subjects ("Sora 2 + Claude Sonnet 4.5 + AI-artiesten")."""
+    bags = {s.index: stems(s.text, lex) for _, s in ranked}
+    have = covered(parts, [stems(s.text, lex) for s in said])
     out: list[Sentence] = []
-    for _, s in ranked:
-        if len(out) < n and says(s) - covered and picker.fresh(s):
-            out.append(picker.take(s))
-            covered |= says(s)
+    while len(out) < max(2, len(parts)):
+        best, most = None, 0.0
+        for _, s in ranked:
+            gain = coverage_gain(parts, have, bags[s.index])
+            if gain > most + 1e-9 and picker.fresh(s):
+                best, most = s, gain
+        if best is None:
+            break
+        out.append(picker.take(best))
+        have = [max(h, c) for h, c in zip(have, covered(parts, [bags[best.index]]), strict=True)]
     return out
 
 
@@ -318,7 +356,8 @@ def _per_chapter(
     have = {part(s) for s in said}
     by_part: defaultdict[int, list[tuple[float, Sentence]]] = defaultdict(list)
     for r in ranked:
-        by_part[part(r[1])].append(r)  # still best first
+        if r[0] > 2 * NOTHING:  # a chapter gives a sentence only if one carries a subject
+            by_part[part(r[1])].append(r)  # still best first
     out: list[Sentence] = []
     for k in range(len(parts)):
         if k in have or len(out) >= n:

@@ -37,9 +37,15 @@ def clean(text: str, language: str | None = None) -> str:
     return text
 
 
+# A false start: a few words, a comma, and the same first word again ("I am, I was born in ...",
+# "Ik nu dat weet je, ik denk dat ..."): the speaker began the sentence twice; the second is the one.
+FALSE_START = re.compile(r"^(\w+)\b[^,.!?]{0,30}?,\s+(?=\1\b)", re.I)
+
+
 def standalone(sentence: str, language: str | None = None) -> str | None:
-    """The sentence without its spoken openers ("So, ...", "Dus eh ja, ..."), capitalized; None when
-    what remains leans on the sentence before it ("Which ...", "Dat ...") or starts with a filler."""
+    """The sentence without its spoken openers ("So, ...", "Dus eh ja, ...") and a false start ("I
+    am, I was born ..."), capitalized; None when what remains leans on the sentence before it
+    ("Which ...", "Dat ...", "Het is ...") or starts with a filler."""
     lex = lexicon(language)
     text = sentence.strip()
     while True:
@@ -52,7 +58,10 @@ def standalone(sentence: str, language: str | None = None) -> str | None:
             text = text[spoken.end() + rest.end() :]
         else:
             break
+    text = FALSE_START.sub("", text, count=1)
     word = re.match(r"[\w'’-]+", text)
     if word is None or word.group(0).lower() in lex.dependents | lex.disfluencies | lex.fillers:
         return None
+    if " ".join(re.findall(r"[\w'’-]+", text.lower())[:2]) in lex.dependents:
+        return None  # "Het is ...": a pronoun and its verb (the lexicon lists such pairs)
     return text[:1].upper() + text[1:]

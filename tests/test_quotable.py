@@ -1,0 +1,79 @@
+"""Which spoken sentences stand alone as a quote, and which rank first: a pronoun and its verb lean on
+the sentence before ("Het is een iOS-app ..."), a false start is dropped ("I am, I was born ..."),
+a summing-up cue counts where it leads the sentence, dense lines beat thoughts said aloud, and a
+chapter where nothing carries a subject gives no takeaway."""
+
+from __future__ import annotations
+
+from newsroom.models import Chapter
+from newsroom.summaries.extractive import (
+    Picker,
+    Sentence,
+    _per_chapter,
+    density,
+    quotable,
+    rank,
+    sums_up,
+)
+from newsroom.summaries.keyphrases import KeyPhrase
+from newsroom.summaries.lexicon import lexicon
+from newsroom.summaries.spoken import standalone
+
+NL, EN = lexicon("nl"), lexicon("en")
+
+
+def test_a_pronoun_and_its_verb_lean_on_the_sentence_before_but_an_article_does_not():
+    assert standalone("Het is een iOS app die verdacht veel lijkt op TikTok.", "nl") is None
+    assert standalone("En het gaat aan de waan van de dag gekoppeld worden.", "nl") is None
+    assert standalone("Het kabinet trekt extra geld uit voor het onderwijs.", "nl") == (
+        "Het kabinet trekt extra geld uit voor het onderwijs."
+    )
+    # Connectives that point back at what was said: "Daarnaast ...", "Moreover, ...".
+    assert standalone("Daarnaast een app aangekondigd in de App Store.", "nl") is None
+    assert standalone("Moreover, the camera points down at Earth.", "en") is None
+    # "Tenslotte, ..." and "Finally, ..." only order the list: dropped like "So, ...".
+    assert standalone("Tenslotte, deze week tekende een AI-artiest een contract.", "nl") == (
+        "Deze week tekende een AI-artiest een contract."
+    )
+
+
+def test_a_false_start_is_dropped_and_the_rest_stays_verbatim():
+    assert standalone("I am, I was born and raised in north Alabama.", "en") == (
+        "I was born and raised in north Alabama."
+    )
+    assert standalone("Ik nu dat weet je, ik denk dat het platform anders is.", "nl") == (
+        "Ik denk dat het platform anders is."
+    )
+    # A comma after a first word that does not come back is no false start.
+    assert (
+        standalone("Apple, like Google, ships its own model.", "en")
+        == "Apple, like Google, ships its own model."
+    )
+
+
+def test_a_summing_up_cue_counts_only_where_it_leads_the_sentence():
+    assert sums_up("Samengevat zien we een videomodel met een eigen feed.")
+    assert sums_up("In short, the camera is run by students.")
+    assert sums_up("Dus kortom, het model werkt dertig uur door.")
+    assert not sums_up("Op een of andere manier deel ik die conclusie wel met hem.")
+
+
+def test_dense_lines_rank_above_thoughts_said_aloud():
+    scripted = "Deze week tekende Xania Monet, een door AI gegenereerde artiest, een platencontract."
+    spoken = "Ik denk dat die artiest, weet je, dat het wel een beetje zo is dat het er ook om gaat."
+    assert density(scripted, NL) > 0.5 > density(spoken, NL)
+    phrase = [KeyPhrase("artiest", "artiest", 1.0, 2)]
+    sentences = quotable([Sentence(spoken, 0.0, 0), Sentence(scripted, 5.0, 1)], "nl")
+    ranked = rank(sentences, phrase, [], NL)
+    assert ranked[0][1].text == scripted
+
+
+def test_a_chapter_where_nothing_carries_a_subject_gives_no_takeaway():
+    phrase = KeyPhrase("Slack", "slack", 1.0, 2)
+    said = [
+        Sentence("Claude bouwde in dertig uur een kloon van Slack met duizenden regels code.", 10.0, 0),
+        Sentence("Dat moet je even laten bezinken voordat we verder gaan met de rest.", 100.0, 1),
+    ]
+    chapters = [Chapter(start=0.0, title="Slack"), Chapter(start=90.0, title="pauze")]
+    ranked = rank(said, [phrase], [], NL)
+    assert [s.index for s in _per_chapter(ranked, Picker(NL), [phrase], [], chapters, 2)] == [0]
