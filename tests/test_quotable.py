@@ -77,3 +77,10 @@ def test_a_chapter_where_nothing_carries_a_subject_gives_no_takeaway():
     chapters = [Chapter(start=0.0, title="Slack"), Chapter(start=90.0, title="pauze")]
     ranked = rank(said, [phrase], [], NL)
     assert [s.index for s in _per_chapter(ranked, Picker(NL), [phrase], [], chapters, 2)] == [0]
+
+
+def test_plugs_for_the_show_are_never_quoted():
+    nl = "Je kunt in onze nieuwsbrief grondige uitleg lezen over hoe Imagine with Claude werkt."
+    en = "This episode is brought to you by a company that sells microphones to podcasters."
+    assert NL.courtesy(nl) and EN.courtesy(en)
+    assert not NL.courtesy("De nieuwe versie van Claude programmeert dertig uur zelfstandig.")
