@@ -84,3 +84,17 @@ def test_plugs_for_the_show_are_never_quoted():
     en = "This episode is brought to you by a company that sells microphones to podcasters."
     assert NL.courtesy(nl) and EN.courtesy(en)
     assert not NL.courtesy("De nieuwe versie van Claude programmeert dertig uur zelfstandig.")
+
+
+def test_a_sentence_of_almost_only_function_words_is_not_quoted():
+    said = [
+        Sentence("Kay, tell me a little bit about yourself and how it all started.", 0.0, 0),
+        Sentence(
+            "Ik wou even zeggen dat ik het een beetje heb onderschat, want ik was het aan het bekijken.",
+            4.0,
+            1,
+        ),
+        Sentence("Kay Taylor runs the Sally Ride EarthKAM program for middle school students.", 9.0, 2),
+    ]
+    assert [s.index for s in quotable(said[:1] + said[2:], "en")] == [2]
+    assert quotable(said[1:2], "nl") == []

@@ -33,6 +33,7 @@ CONCLUSION_CUES = re.compile(
     r"\b(conclu\w*|in short|to sum up|summing up|samengevat|kortom|tot slot|concluderend)\b", re.I
 )
 MIN_WORDS, MAX_WORDS = 6, 45
+MIN_DENSITY = 0.2  # content words per word below which a sentence says next to nothing
 
 
 def sums_up(text: str) -> bool:
@@ -130,8 +131,8 @@ class Picker:
 
 def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
     """Sentences that stand alone: complete statements of 6-45 words, spoken openers dropped, any
-    quotation inside them closed; no question, and nothing said to the audience (greetings, thanks,
-    sign-offs) rather than about the subject."""
+    quotation inside them closed; no question, nothing said to the audience (greetings, thanks,
+    sign-offs, plugs) rather than about the subject, and none that is almost all function words."""
     lex = lexicon(language)
     out = []
     for s in sentences:
@@ -142,6 +143,8 @@ def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
             continue  # a quotation it opens runs on into the next sentence (or began before it)
         if lex.asks(text) or lex.courtesy(text):
             continue  # a question, its question mark lost in the captions; "Welkom bij ..."
+        if density(text, lex) < MIN_DENSITY:
+            continue  # "Kay, tell me a little bit about yourself.": almost no content words
         out.append(Sentence(text, s.start, s.index))
     return out
 
@@ -300,17 +303,20 @@ def _title_pass(
     lex: Lexicon,
 ) -> list[Sentence]:
     """Sentences that cover the parts of the title `said` does not cover yet, one by one: each time
-    the one that adds most of the title (ties to the better ranked), two at least, one per part of a
+    the one that adds most of the title, weighed with its rank, up to two, or one per part of a
     title that lists several subjects ("Sora 2 + Claude Sonnet 4.5 + AI-artiesten")."""
     bags = {s.index: stems(s.text, lex) for _, s in ranked}
     have = covered(parts, [stems(s.text, lex) for s in said])
+    top = max((r for r, _ in ranked), default=1.0) or 1.0
     out: list[Sentence] = []
     while len(out) < max(2, len(parts)):
         best, most = None, 0.0
-        for _, s in ranked:
+        for r, s in ranked:
             gain = coverage_gain(parts, have, bags[s.index])
-            if gain > most + 1e-9 and picker.fresh(s):
-                best, most = s, gain
+            # The title first, the ranking (phrases carried, density) among those that cover as much.
+            value = TITLE_WEIGHT * gain + r / top
+            if gain > 0 and value > most and picker.fresh(s):
+                best, most = s, value
         if best is None:
             break
         out.append(picker.take(best))
