@@ -60,9 +60,10 @@ ABBREVIATION = re.compile(r"(?:^|\s)(?:Dr|Mr|Mrs|Ms|St|vs|dhr|mevr|bijv|o\.a|e\.
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences, not cut after "Dr." or "U.S."."""
+    """Sentences, not cut after "Dr." or "U.S.", cut after a closing quotation mark that ends one."""
     out: list[str] = []
-    for piece in (p.strip() for p in re.split(r"(?<=[.!?…])\s+|\n+", text)):
+    # A sentence may end inside its closing quotation mark: '... like software." Jonah tried ...'.
+    for piece in (p.strip() for p in re.split(r"(?<=[.!?…])\s+|(?<=[.!?…][\"”’»])\s+|\n+", text)):
         if not piece:
             continue
         if out and ABBREVIATION.search(out[-1]):

@@ -111,3 +111,11 @@ def test_speakers_are_never_things() -> None:
     assert speakers == {"Kay Taylor", "Travis"}
     entities = {"people": ["Kay Taylor"], "companies": ["NASA"], "products": ["Kay", "Travis", "EarthKAM"]}
     assert q.speakers_as_things(entities, speakers | {"Gary Jordan (Host)"}) == ["Kay", "Travis"]
+
+
+def test_a_sentence_ending_inside_its_quotation_mark_is_cut_there() -> None:
+    text = 'The advice is to "treat them like software." Jonah Glover tried it anyway.'
+    assert q.sentences(text) == [
+        'The advice is to "treat them like software."',
+        "Jonah Glover tried it anyway.",
+    ]
