@@ -21,11 +21,11 @@ from newsroom.newsletter.editor import (
 )
 from newsroom.newsletter.notes import summary_note
 from newsroom.summaries.entities import find_entities
-from newsroom.summaries.extractive import quotable, split_sentences
 from newsroom.summaries.grounding import TranscriptIndex, normalize
 from newsroom.summaries.keyphrases import key_phrases
 from newsroom.summaries.lexicon import known_entities, lexicon
 from newsroom.summaries.segmentation import chapter_titles
+from newsroom.summaries.sentences import quotable, split_sentences
 from newsroom.summaries.spoken import clean, standalone
 from newsroom.summaries.summarizer import OfflineSummarizer
 from tests.conftest import write_config
@@ -563,3 +563,15 @@ def test_the_known_names_are_one_spelling_each_and_the_summary_is_the_same_every
         for seed in ("1", "2")
     }
     assert len(runs) == 1, runs
+
+
+def test_a_key_phrase_never_cuts_a_name_or_leads_into_one_with_a_verb():
+    texts = [
+        "Claude can't recreate the classic Space Jam site.",
+        "Google unkills JPEG XL, and JPEG XL is back.",
+    ] * 2
+    found = {
+        p.text for p in key_phrases(texts, lexicon("en"), "Claude can't recreate classic Space Jam site")
+    }
+    assert "JPEG XL" in found and "Space Jam site" in found
+    assert not {"classic Space", "unkills JPEG XL", "Jam site"} & found

@@ -6,17 +6,10 @@ chapter where nothing carries a subject gives no takeaway."""
 from __future__ import annotations
 
 from newsroom.models import Chapter
-from newsroom.summaries.extractive import (
-    Picker,
-    Sentence,
-    _per_chapter,
-    density,
-    quotable,
-    rank,
-    sums_up,
-)
+from newsroom.summaries.extractive import Picker, _per_chapter, _spread, rank
 from newsroom.summaries.keyphrases import KeyPhrase
 from newsroom.summaries.lexicon import lexicon
+from newsroom.summaries.sentences import Sentence, density, quotable, sums_up
 from newsroom.summaries.spoken import standalone
 
 NL, EN = lexicon("nl"), lexicon("en")
@@ -98,3 +91,41 @@ def test_a_sentence_of_almost_only_function_words_is_not_quoted():
     ]
     assert [s.index for s in quotable(said[:1] + said[2:], "en")] == [2]
     assert quotable(said[1:2], "nl") == []
+
+
+def test_the_show_naming_itself_and_a_sponsors_read_are_never_quoted():
+    said = [
+        Sentence("I'm Jerod and this is Changelog News for the week of Monday, December 8th.", 0.0, 0),
+        Sentence("The company behind Bun, the runtime for Claude Code, is joining Anthropic.", 20.0, 1),
+        Sentence("It's now time for sponsored news!", 60.0, 2),
+        Sentence("Depot is running a community leaderboard for Advent of Code this year.", 65.0, 3),
+        Sentence("The top five finishers each direct a thousand dollars to a charity.", 80.0, 4),
+        Sentence("The Chromium team has reversed its decision and will support JPEG XL in Blink.", 200.0, 5),
+    ]
+    assert [s.index for s in quotable(said, "en", show="Changelog News")] == [1, 5]
+    assert NL.announces_ad("Maar eerst een speciale oproep van onze sponsor.")
+
+
+def test_a_sentence_trailing_off_is_not_quoted_but_one_ending_in_its_quotation_is():
+    said = [
+        Sentence(
+            'Another way of dealing with these "confident idiots" in our stacks... remove them...', 0.0, 0
+        ),
+        Sentence(
+            'The advice is to "stop treating agents like magic boxes and treat them like software."', 5.0, 1
+        ),
+    ]
+    assert [s.index for s in quotable(said, "en")] == [1]
+
+
+def test_takeaways_beyond_new_subjects_are_not_all_on_the_top_subject():
+    """Maximal marginal relevance: once a subject is said, a line that only says it again must
+    outrank a line on something else by more than REDUNDANCY to be taken."""
+    bun = KeyPhrase("Bun", "bun", 1.0, 6)
+    ranked = [
+        (1.0, Sentence("The company behind Bun is joining Anthropic with its whole team.", 0.0, 0)),
+        (0.4, Sentence("Jarred Sumner and the Bun engineers bring years of runtime expertise.", 5.0, 1)),
+        (0.1, Sentence("Bazzite is a Linux distribution that makes gaming on Linux much easier.", 9.0, 2)),
+    ]
+    picked = _spread(ranked, Picker(EN), [bun], [], 2)
+    assert [s.index for s in picked] == [0, 2]

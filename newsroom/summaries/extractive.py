@@ -4,9 +4,10 @@ Every line it writes is a sentence from the transcript, cleaned of spoken noise 
 words said twice, a leading "So,"), with the time it was said: grounded by construction. It does
 not translate; its output is in the episode's language, and says so. What it fills:
 - key subjects: the episode's key phrases (`keyphrases`), the title's and description's weighing in;
-- main topic, takeaways, quotes, conclusion: complete sentences that carry those phrases (or the
-  title's words, or say what the subjects are: "X and Y are the main themes"), each used once in
-  the whole summary, none a near-copy of another;
+- main topic, takeaways, quotes, conclusion: sentences that may be quoted alone (`sentences`)
+  and carry those phrases (or cover the title's parts, `titles`, or say what the subjects are: "X
+  and Y are the main themes"), each used once in the whole summary, none a near-copy of another,
+  and beyond the new subjects none only repeating what was said (maximal marginal relevance);
 - chapters: topic segmentation (`segmentation`), titled by key phrases;
 - entities typed by their support (`entities`).
 Use cases, tools with what they do and AI news are prose a language model writes: they stay empty
@@ -18,7 +19,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
 
 from newsroom.locales import locale
 from newsroom.models import Chapter, Segment, SummaryContent, TimedText
@@ -26,59 +26,15 @@ from newsroom.summaries.entities import EntityType, find_entities
 from newsroom.summaries.keyphrases import TOKEN, KeyPhrase, folded, key_phrases, word_key
 from newsroom.summaries.lexicon import Lexicon, lexicon
 from newsroom.summaries.segmentation import boundaries, chapter_titles
-from newsroom.summaries.spoken import clean, standalone
-from newsroom.summaries.titles import TitlePart, coverage_gain, covered, stems, title_parts
-
-CONCLUSION_CUES = re.compile(
-    r"\b(conclu\w*|in short|to sum up|summing up|samengevat|kortom|tot slot|concluderend)\b", re.I
+from newsroom.summaries.sentences import (
+    Sentence,
+    density,
+    quotable,
+    split_sentences,
+    sums_up,
 )
-MIN_WORDS, MAX_WORDS = 6, 45
-MIN_DENSITY = 0.2  # content words per word below which a sentence says next to nothing
-
-
-def sums_up(text: str) -> bool:
-    """Whether a sentence opens by summing up ("Samengevat ...", "In short, ...", "So, to conclude
-    ..."): the cue leads, as in Edmundson's cue method; "... deel ik die conclusie" sums up nothing."""
-    return bool(CONCLUSION_CUES.search(" ".join(text.split()[:4])))
-
-
-@dataclass(frozen=True)
-class Sentence:
-    text: str
-    start: float
-    index: int
-
-
-def split_sentences(segments: list[Segment], lex: Lexicon | None = None) -> list[Sentence]:
-    """Sentences across segment boundaries, each stamped with when its first word was said
-    (interpolated by character position inside a long segment); not ended by an abbreviation
-    ("the U.S. Space and Rocket Center", "Dr. Kay Taylor", "bijv. de zorg"), but always ended where
-    another speaker takes over: captions that lost a full stop there run two voices into one."""
-    sentences: list[Sentence] = []
-    buffer, started_at = "", None
-    speaker = None
-    for seg in segments:
-        if buffer and seg.speaker and speaker and seg.speaker != speaker:
-            sentences.append(Sentence(buffer, round(started_at or 0.0, 2), len(sentences)))
-            buffer, started_at = "", None
-        speaker = seg.speaker or speaker
-        text = seg.text.strip()
-        span = max(0.0, seg.end - seg.start)
-        offset = 0
-        for piece in re.split(r"(?<=[.!?])\s+|(?<=[.!?][\"”»’])\s+", text):
-            if not piece:
-                continue
-            at = text.find(piece, offset)
-            offset = at + len(piece) if at >= 0 else offset
-            if started_at is None:
-                started_at = seg.start + (span * max(at, 0) / len(text) if text else 0.0)
-            buffer = f"{buffer} {piece}".strip()
-            if piece.rstrip('"”»’').endswith((".", "!", "?")) and not (lex and lex.abbreviated(piece)):
-                sentences.append(Sentence(buffer, round(started_at, 2), len(sentences)))
-                buffer, started_at = "", None
-    if buffer:
-        sentences.append(Sentence(buffer, round(started_at or 0.0, 2), len(sentences)))
-    return sentences
+from newsroom.summaries.spoken import clean
+from newsroom.summaries.titles import TitlePart, coverage_gain, covered, stems, title_parts
 
 
 def words(text: str, language: str | None = None) -> list[str]:
@@ -94,13 +50,6 @@ def words(text: str, language: str | None = None) -> list[str]:
 def content_bag(text: str, lex: Lexicon) -> set[str]:
     """The content words of a text, folded: what two sentences saying the same thing share."""
     return {word_key(w) for w in TOKEN.findall(text) if not lex.is_stop(w)}
-
-
-def density(text: str, lex: Lexicon) -> float:
-    """Lexical density: the share of a text's words that are content words, not function words or
-    fillers (Ure's measure; written prose is denser than talk)."""
-    tokens = TOKEN.findall(text)
-    return sum(1 for w in tokens if not lex.is_stop(w)) / len(tokens) if tokens else 0.0
 
 
 def near(bag: set[str], other: set[str]) -> bool:
@@ -129,28 +78,9 @@ class Picker:
         return sentence
 
 
-def quotable(sentences: list[Sentence], language: str | None) -> list[Sentence]:
-    """Sentences that stand alone: complete statements of 6-45 words, spoken openers dropped, any
-    quotation inside them closed; no question, nothing said to the audience (greetings, thanks,
-    sign-offs, plugs) rather than about the subject, and none that is almost all function words."""
-    lex = lexicon(language)
-    out = []
-    for s in sentences:
-        text = standalone(s.text, language)
-        if text is None or not text.endswith((".", "!")) or not MIN_WORDS <= len(text.split()) <= MAX_WORDS:
-            continue
-        if text.count('"') % 2 or text.count("“") != text.count("”"):
-            continue  # a quotation it opens runs on into the next sentence (or began before it)
-        if lex.asks(text) or lex.courtesy(text):
-            continue  # a question, its question mark lost in the captions; "Welkom bij ..."
-        if density(text, lex) < MIN_DENSITY:
-            continue  # "Kay, tell me a little bit about yourself.": almost no content words
-        out.append(Sentence(text, s.start, s.index))
-    return out
-
-
 TITLE_WEIGHT = 3.0
 NOTHING = 1e-6  # the rank of a sentence that carries no subject
+REDUNDANCY = 0.5  # what saying only subjects already said costs a sentence, against the top rank
 # A sentence in which the speaker names the subjects ("X and Y are the main themes") weighs as much
 # as half the top key phrase (Edmundson's cue words).
 TOPIC_CUE = 0.5
@@ -225,6 +155,7 @@ def summarize_extractive(
     *,
     title: str = "",
     description: str = "",
+    show: str = "",
     language: str | None = None,
     entity_types: dict[str, EntityType] | None = None,
 ) -> SummaryContent:
@@ -238,7 +169,7 @@ def summarize_extractive(
     exclude = frozenset(word_key(w) for name in speakers for w in name.split())
     phrases = key_phrases([s.text for s in sentences], lex, title, description, n=10, exclude=exclude)
     titled = title_parts(title, lex, exclude, [s.text for s in sentences])
-    ranked = rank(quotable(sentences, language), phrases, titled, lex)
+    ranked = rank(quotable(sentences, language, show), phrases, titled, lex)
     total = duration or max((seg.end for seg in segments), default=0.0)
     picker = Picker(lex)
 
@@ -332,16 +263,36 @@ def _spread(
     n: int,
 ) -> list[Sentence]:
     """Up to n sentences, each bringing a key phrase none before it (nor `said`) carried, best first;
-    then the best of the rest."""
-    covered = {p.key for p in phrases for s in said if f" {p.key} " in f" {folded(s.text)} "}
+    then the rest by rank, each time less the share of its key phrases already said (maximal
+    marginal relevance: not four takeaways on one subject because its name ranks highest)."""
+
+    def carried(s: Sentence) -> set[str]:
+        text = f" {folded(s.text)} "
+        return {p.key for p in phrases if f" {p.key} " in text}
+
+    covered = set().union(*(carried(s) for s in said)) if said else set()
     out: list[Sentence] = []
     for _, s in ranked:
-        text = f" {folded(s.text)} "
-        new = {p.key for p in phrases if f" {p.key} " in text} - covered
+        new = carried(s) - covered
         if len(out) < n and new and picker.fresh(s):
             out.append(picker.take(s))
             covered |= new
-    return out + _best(ranked, picker, n - len(out))
+    top = max((r for r, _ in ranked), default=1.0) or 1.0
+    while len(out) < n:
+        fresh = [(r, s) for r, s in ranked if picker.fresh(s)]
+        if not fresh:
+            break
+
+        best = max(fresh, key=lambda pair: _marginal(pair, top, carried(pair[1]), covered))[1]
+        out.append(picker.take(best))
+        covered |= carried(best)
+    return out
+
+
+def _marginal(pair: tuple[float, Sentence], top: float, keys: set[str], covered: set[str]) -> float:
+    """A sentence's rank less the share of its key phrases already said (max keeps the first of
+    equals: the better ranked)."""
+    return pair[0] / top - REDUNDANCY * (len(keys & covered) / len(keys) if keys else 0.0)
 
 
 def _per_chapter(

@@ -75,6 +75,15 @@ def _glue(word: str, lex: Lexicon) -> bool:
     return word.lower() in lex.name_glue and lex.is_stop(word)
 
 
+def _cuts_name(run: list[str], start: int, end: int) -> bool:
+    """Whether run[start:end] stops inside a name ("classic Space | Jam site") or starts inside one
+    ("Space | Jam site"): a capitalized word on both sides of the cut. (A capital after a
+    lowercase word may be a sentence that captions did not end: no cut is read there.)"""
+    after = end < len(run) and _capital(run[end - 1]) and _capital(run[end])
+    before = start > 0 and _capital(run[start - 1]) and _capital(run[start])
+    return after or before
+
+
 def _capital(word: str) -> bool:
     return word[:1].isupper()
 
@@ -93,6 +102,10 @@ def _grams(run: list[str], lex: Lexicon) -> list[list[str]]:
             name = all(_capital(w) or w in inner or w[:1].isdigit() for w in gram)
             if gram[0].replace(".", "").isdigit() or lex.is_stop(gram[0]) or lex.is_stop(gram[-1]):
                 continue
+            if _cuts_name(run, i, i + n):
+                continue  # "recreate classic Space" out of "... classic Space Jam site"
+            if n > 1 and not _capital(gram[0]) and all(_capital(w) or w in inner for w in gram[1:]):
+                continue  # "unkills JPEG XL", "joining Anthropic": the name alone is the subject
             if (inner and not name) or (content > MAX_WORDS and not name):
                 continue
             out.append(gram)

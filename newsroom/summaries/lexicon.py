@@ -45,6 +45,7 @@ class Lexicon:
     thanks: frozenset[str] = frozenset()  # "thank you", "bedankt": a sentence opening so thanks someone
     question_verbs: frozenset[str] = frozenset()  # "would", "zou": a sentence opening with one and
     question_subjects: frozenset[str] = frozenset()  # then "you", "je" asks something
+    ad_cues: frozenset[str] = frozenset()  # "sponsored by", "onze sponsor": a sponsor's read begins
 
     def is_stop(self, word: str) -> bool:
         w = word.lower()
@@ -107,6 +108,14 @@ class Lexicon:
         thanks, or a sign-off ("Welkom bij ...", "Thank you, Sarah", "Daarmee zijn we aan het eind
         van dit debat")."""
         return bool(self._courtesy.search(sentence.replace("’", "'")))
+
+    @cached_property
+    def _ad_cue(self) -> re.Pattern[str]:
+        return re.compile(rf"(?<![\w'])(?:{_alternation(self.ad_cues)})(?![\w'])", re.I)
+
+    def announces_ad(self, sentence: str) -> bool:
+        """Whether a sentence announces a sponsor's read ("This episode is brought to you by ...")."""
+        return bool(self._ad_cue.search(sentence.replace("’", "'")))
 
     @cached_property
     def multiword_fillers(self) -> re.Pattern[str]:
@@ -185,6 +194,7 @@ LISTS = (
     "thanks",
     "question_verbs",
     "question_subjects",
+    "ad_cues",
 )
 
 
@@ -262,6 +272,7 @@ def lexicon(language: str | None) -> Lexicon:
         thanks=frozenset(merged["thanks"]),
         question_verbs=frozenset(merged["question_verbs"]),
         question_subjects=frozenset(merged["question_subjects"]),
+        ad_cues=frozenset(merged["ad_cues"]),
     )
 
 

@@ -67,6 +67,7 @@ class OfflineSummarizer(Summarizer):
             episode.duration,
             title=episode.title,
             description=defang(episode.description)[0],
+            show=episode.source_name,
             language=spoken,
             entity_types=self.entity_types,
         )

@@ -21,6 +21,7 @@ from newsroom.summaries.lexicon import Lexicon
 SEPARATOR = re.compile(r"\s+[+|/•·–—-]\s+|\s*[+|;•]\s*|,\s+")
 WORD = re.compile(r"\w(?:[\w'’.-]*\w)?")
 MAX_PARTS = 5
+MIN_STEP = 0.25
 MIN_SHARE = 0.15  # a sentence saying less of a part than this does not cover it
 
 
@@ -130,11 +131,12 @@ def _weighed(part: TitlePart, bags: list[set[str]]) -> TitlePart:
 
 def coverage_gain(parts: list[TitlePart], said: list[float], text_stems: set[str]) -> float:
     """How much more of the title a text covers, beyond `said` (what is covered of each part so
-    far): each part counts the same, and a share under MIN_SHARE counts as nothing."""
+    far): each part counts the same, and a share under MIN_SHARE, or a step under MIN_STEP over
+    what is covered (one more word of a part already told), counts as nothing."""
     gain = 0.0
     for part, have in zip(parts, said, strict=True):
         share = part.share(text_stems)
-        if share >= MIN_SHARE and share > have:
+        if share >= MIN_SHARE and share - have >= MIN_STEP:
             gain += share - have
     return gain / len(parts) if parts else 0.0
 
