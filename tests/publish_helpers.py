@@ -11,6 +11,7 @@ from newsroom.newsletter.editor import deterministic_draft
 from newsroom.newsletter.notes import write_episode_notes
 from newsroom.publishers import Issue
 from newsroom.publishers.delivery import build_issue
+from newsroom.publishers.ledger import Ledger, StoredNewsletter
 from newsroom.store import Store, write_json
 from tests.fakes.publish_receiver import PublishReceiver
 from tests.fakes.smtp_server import SMTPServer
@@ -130,3 +131,25 @@ def obsidian_block(vault: Path) -> str:
 type = "obsidian"
 vault = "{vault}"
 """
+
+
+def enable_review(config: Path, timeout_s: int) -> None:
+    """Turn review before publishing on in a demo config: the digest pauses for approval."""
+    text = config.read_text()
+    config.write_text(
+        text.replace("[glossary]", f"review = true\nreview_timeout_seconds = {timeout_s}\n\n[glossary]", 1)
+    )
+
+
+def paused_for_review(ledger: Ledger) -> StoredNewsletter | None:
+    """The newsletter waiting for review once its digest's flow run is Paused, else None."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    waiting = ledger.newsletters("awaiting-review")
+    if not waiting:
+        return None
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(waiting[0].run_id))
+    return waiting[0] if run.state and run.state.is_paused() else None

@@ -24,7 +24,7 @@ from newsroom.store import Store
 from tests.conftest import SMTP_PASSWORD
 from tests.fakes.smtp_server import SMTPServer
 from tests.fakes.tls import Certs
-from tests.publish_helpers import email_block
+from tests.publish_helpers import email_block, enable_review, paused_for_review
 
 READERS = ["ann@example.org", "ben@example.org"]
 
@@ -34,10 +34,8 @@ def review_project(
     demo_project: Path, smtp_server: SMTPServer, tls_certs: Certs, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
-    text = demo_project.read_text().replace(
-        "[glossary]", "review = true\nreview_timeout_seconds = 120\n\n[glossary]", 1
-    )
-    demo_project.write_text(text + email_block(smtp_server, tls_certs, READERS))
+    enable_review(demo_project, 120)
+    demo_project.write_text(demo_project.read_text() + email_block(smtp_server, tls_certs, READERS))
     assert load_settings(demo_project).review
     return demo_project
 
@@ -54,17 +52,11 @@ def start_digest(config: Path) -> tuple[threading.Thread, dict[str, Any]]:
 
 
 def wait_until_paused(config: Path, timeout: float = 180) -> StoredNewsletter:
-    from prefect.client.orchestration import get_client
-
     ledger = Ledger(Store(load_settings(config).library_dir))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        waiting = ledger.newsletters("awaiting-review")
-        if waiting:
-            with get_client(sync_client=True) as client:
-                run = client.read_flow_run(UUID(waiting[0].run_id))
-            if run.state and run.state.is_paused():
-                return waiting[0]
+        if stored := paused_for_review(ledger):
+            return stored
         time.sleep(0.2)
     raise AssertionError("the digest never paused for review")
 

@@ -29,6 +29,7 @@ from newsroom.secrets import remember
 from newsroom.store import Store
 from tests.conftest import transcript_feed, write_config
 from tests.fakes.webhook_server import WebhookServer
+from tests.publish_helpers import enable_review, paused_for_review
 
 
 def days_ago(n: int) -> str:
@@ -155,11 +156,7 @@ def test_a_crashed_run_calls_the_webhook(demo_project: Path, webhook: WebhookSer
     """Ctrl-C in the middle of a digest: the run is marked Crashed, the command exits non-zero, and
     the webhook hears of it. The run is paused for review when the signal comes, so it cannot have
     finished first (a warm cache makes the demo digest take a second)."""
-    demo_project.write_text(
-        demo_project.read_text().replace(
-            "[glossary]", "review = true\nreview_timeout_seconds = 300\n\n[glossary]", 1
-        )
-    )
+    enable_review(demo_project, 300)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
     env.update(PREFECT_API_URL=prefect_server, NEWSROOM_WEBHOOK_URL=f"{webhook.url}/crash")
     process = subprocess.Popen(
@@ -170,7 +167,7 @@ def test_a_crashed_run_calls_the_webhook(demo_project: Path, webhook: WebhookSer
     )
     ledger = Ledger(Store(demo_project.parent / "library"))
     deadline = time.monotonic() + 180
-    while not _paused(ledger):
+    while not paused_for_review(ledger):
         assert process.poll() is None and time.monotonic() < deadline, (
             process.stdout and process.stdout.read()
         )
@@ -181,13 +178,3 @@ def test_a_crashed_run_calls_the_webhook(demo_project: Path, webhook: WebhookSer
     [(path, body)] = webhook.wait_for(1)
     assert path == "/crash" and body["state"] == "Crashed", output[-2000:]
     assert body["flow"] == "weekly-digest"
-
-
-def _paused(ledger: Ledger) -> bool:
-    """Whether the digest's run is paused for review: the newsletter waits, and so does its run."""
-    waiting = ledger.newsletters("awaiting-review")
-    if not waiting:
-        return False
-    with get_client(sync_client=True) as client:
-        state = client.read_flow_run(UUID(waiting[0].run_id)).state
-    return bool(state and state.is_paused())
