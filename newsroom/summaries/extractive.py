@@ -270,29 +270,29 @@ def _spread(
         text = f" {folded(s.text)} "
         return {p.key for p in phrases if f" {p.key} " in text}
 
+    keys = {s.index: carried(s) for _, s in ranked}  # each sentence folded once, not once a round
     covered = set().union(*(carried(s) for s in said)) if said else set()
     out: list[Sentence] = []
     for _, s in ranked:
-        new = carried(s) - covered
+        new = keys[s.index] - covered
         if len(out) < n and new and picker.fresh(s):
             out.append(picker.take(s))
             covered |= new
     top = max((r for r, _ in ranked), default=1.0) or 1.0
+
+    def marginal(pair: tuple[float, Sentence]) -> float:
+        # Its rank less the share of its key phrases already said (max keeps the first of equals).
+        said_keys = keys[pair[1].index]
+        return pair[0] / top - REDUNDANCY * (len(said_keys & covered) / len(said_keys) if said_keys else 0.0)
+
     while len(out) < n:
         fresh = [(r, s) for r, s in ranked if picker.fresh(s)]
         if not fresh:
             break
-
-        best = max(fresh, key=lambda pair: _marginal(pair, top, carried(pair[1]), covered))[1]
+        best = max(fresh, key=marginal)[1]
         out.append(picker.take(best))
-        covered |= carried(best)
+        covered |= keys[best.index]
     return out
-
-
-def _marginal(pair: tuple[float, Sentence], top: float, keys: set[str], covered: set[str]) -> float:
-    """A sentence's rank less the share of its key phrases already said (max keeps the first of
-    equals: the better ranked)."""
-    return pair[0] / top - REDUNDANCY * (len(keys & covered) / len(keys) if keys else 0.0)
 
 
 def _per_chapter(

@@ -106,8 +106,10 @@ def quotable(sentences: list[Sentence], language: str | None, show: str = "") ->
         if s.index in ads or (named and named.search(s.text)):
             continue
         text = standalone(s.text, language)
-        ended = text.rstrip('"”’»)') if text else ""  # '... treating them like software."'
-        if text is None or not ended.endswith((".", "!")) or not MIN_WORDS <= len(text.split()) <= MAX_WORDS:
+        if text is None:
+            continue
+        ended = text.rstrip('"”’»)')  # '... treating them like software."' is ended
+        if not ended.endswith((".", "!")) or not MIN_WORDS <= len(text.split()) <= MAX_WORDS:
             continue
         if ended.endswith(("...", "…")):
             continue  # it trails off: "Another way of dealing with these ... remove them..."
